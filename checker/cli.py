@@ -1,0 +1,161 @@
+"""The command line: ``check`` answers for a configuration, ``validate`` and
+``compile`` are for maintainers of ``matrix/``.
+
+Exit status of ``check``: 0 supported or limited, 1 unsupported or unknown,
+2 bad input (one line per problem on standard error, and no verdict).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .engine import ConfigError, Problem, load_matrix
+
+EXIT_OK, EXIT_NOT_SUPPORTED, EXIT_INPUT = 0, 1, 2
+MARK = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m checker",
+        description="Is an email setup supported by server-side synchronization?",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="evaluate a configuration (YAML or JSON)")
+    check.add_argument("file", help="configuration file, or - for standard input")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--lang", choices=load_matrix().languages, default=load_matrix().default_language)
+    validate = sub.add_parser("validate", help="validate matrix/ and report every problem")
+    validate.add_argument("--matrix", default=None, help="matrix folder (default: matrix/ of this checkout)")
+    comp = sub.add_parser("compile", help="validate matrix/ and write checker/rules.json")
+    comp.add_argument("--check", action="store_true", help="only report whether rules.json is out of date")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    return _maintain(args)
+
+
+def _check(args) -> int:
+    matrix = load_matrix()
+    try:
+        config = _read_config(args.file)
+    except _InputError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        verdict = matrix.evaluate(config, args.lang)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem.message, file=sys.stderr)
+        print(matrix.text("cli.input_errors", args.lang, count=str(len(exc.problems))), file=sys.stderr)
+        return EXIT_INPUT
+    if args.format == "json":
+        print(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(verdict, args.lang, matrix))
+    return EXIT_OK if verdict.status in ("supported", "limited") else EXIT_NOT_SUPPORTED
+
+
+def render_text(verdict, lang: str, matrix) -> str:
+    status = matrix.text("status." + verdict.status, lang)
+    lines = [
+        f"{MARK[verdict.status]} " + matrix.text("cli.status", lang, status=status),
+        "  " + matrix.text("status.explain." + verdict.status, lang),
+    ]
+    for f in verdict.findings:
+        lines.append("")
+        lines.append(f"{MARK[f.severity]} [{matrix.text('severity.' + f.severity, lang)}] {f.message}")
+        if f.remedy:
+            lines.append("  " + matrix.text("cli.remedy", lang, remedy=f.remedy))
+        lines.append("  " + matrix.text("cli.facts", lang, facts=", ".join(f.facts) or "-") + f"  ({f.rule})")
+        lines.append("  " + matrix.text("cli.link", lang, link=f.link))
+    return "\n".join(lines)
+
+
+class _InputError(Exception):
+    pass
+
+
+def _read_config(name: str):
+    try:
+        if name == "-":
+            text = sys.stdin.read()
+        else:
+            with open(name, encoding="utf-8") as fh:
+                text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _InputError(f"cannot read the file: {getattr(exc, 'strerror', None) or exc}") from None
+    if not text.strip():
+        raise _InputError("the file is empty; expected a YAML or JSON mapping of field: value")
+    if name.endswith(".json") or text.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise _InputError(f"invalid JSON: {exc}") from None
+    return _read_yaml(text)
+
+
+def _read_yaml(text: str):
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - the wheel declares PyYAML for the CLI
+        raise _InputError("reading YAML needs PyYAML; install it, or give the configuration as JSON") from None
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node):
+        keys = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if key in keys:
+                raise _InputError(f"line {key_node.start_mark.line + 1}: field {key!r} is given twice")
+            keys.add(key)
+        return loader.construct_mapping(node)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    try:
+        return yaml.load(text, Loader=Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise _InputError(f"invalid YAML: {where}{exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise _InputError(f"invalid YAML: {exc}") from None
+
+
+def _maintain(args) -> int:
+    try:
+        from . import matrix as tooling
+    except ImportError as exc:
+        print(f"{args.command} needs the project's checkout and its tools: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    from pathlib import Path
+
+    root = Path(args.matrix) if getattr(args, "matrix", None) else tooling.MATRIX_DIR
+    try:
+        loaded = tooling.load(root)
+    except tooling.MatrixInvalid as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(f"{len(exc.issues)} problem(s) in the matrix", file=sys.stderr)
+        return 1
+    if args.command == "validate":
+        print(f"{root}: valid")
+        return 0
+    text = tooling.dumps(tooling.compile_rules(loaded))
+    current = tooling.RULES_JSON.read_text(encoding="utf-8") if tooling.RULES_JSON.exists() else ""
+    if args.check:
+        if current != text:
+            print("checker/rules.json is out of date; run: python -m checker compile", file=sys.stderr)
+            return 1
+        print("checker/rules.json is up to date")
+        return 0
+    changed = tooling.write_rules(loaded)
+    print("checker/rules.json " + ("written" if changed else "already up to date"))
+    return 0
+
+
+__all__ = ["main", "render_text", "Problem"]

@@ -1,0 +1,599 @@
+"""Maintainer tooling: load ``matrix/*.yaml``, validate it, compile the rules.
+
+Not part of the browser runtime: it needs PyYAML and jsonschema, which the
+engine does not. Every problem is collected and reported at once as
+``matrix/FILE.yaml:LINE: path: what is wrong; what is allowed``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from itertools import product
+from pathlib import Path
+
+from .engine import SEVERITY_RANK, Matrix
+
+__all__ = ["Issue", "MatrixInvalid", "Loaded", "load", "compile_rules", "export", "REPO"]
+
+REPO = Path(__file__).resolve().parent.parent
+MATRIX_DIR = REPO / "matrix"
+RULES_JSON = Path(__file__).resolve().parent / "rules.json"
+GENERATED_NOTE = (
+    "Generated from matrix/*.yaml by `python -m checker compile`; do not edit by hand."
+)
+PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+
+
+@dataclass(frozen=True)
+class Issue:
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class MatrixInvalid(Exception):
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        super().__init__(f"{len(issues)} problem(s) in the matrix")
+
+
+@dataclass
+class Doc:
+    """One YAML file: its data and the line of every node, by path."""
+
+    name: str
+    data: object
+    lines: dict[tuple, int]
+
+    def line(self, path: tuple) -> int:
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def where(self, path: tuple) -> str:
+        """A path that names list items by id where they have one."""
+        out, node = "", self.data
+        for step in path:
+            if isinstance(step, int):
+                item = node[step] if isinstance(node, list) and step < len(node) else None
+                ident = item.get("id") if isinstance(item, dict) else None
+                out += f"[{ident}]" if isinstance(ident, str) else f"[{step}]"
+                node = item
+            else:
+                out += ("." if out else "") + str(step)
+                node = node.get(step) if isinstance(node, dict) else None
+        return out
+
+
+@dataclass
+class Loaded:
+    """The matrix as loaded from a folder, with its documents kept for line numbers."""
+
+    root: Path
+    docs: list[Doc]
+    languages: tuple[str, ...] = ()
+    questions: list[dict] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+    strings: dict = field(default_factory=dict)
+    pages: list[tuple[Doc, dict]] = field(default_factory=list)
+    changelog: list[dict] = field(default_factory=list)
+
+
+# -- YAML with line numbers ---------------------------------------------------
+def _read_yaml(path: Path, display: str, issues: list[Issue]) -> Doc | None:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        issues.append(Issue(display, line, "", f"invalid YAML: {exc.problem}; fix the syntax"))
+        return None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        issues.append(Issue(display, 0, "", f"cannot read: {exc}"))
+        return None
+    lines: dict[tuple, int] = {}
+    constructor = yaml.SafeLoader("")
+
+    def build(n, path: tuple):
+        lines[path] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            out = {}
+            for key_node, value_node in n.value:
+                key = constructor.construct_object(key_node, deep=True)
+                if key in out:
+                    issues.append(
+                        Issue(display, key_node.start_mark.line + 1, _fmt(path + (key,)),
+                              "duplicate key; each key appears once in a mapping")
+                    )
+                out[key] = build(value_node, path + (key,))
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [build(item, path + (i,)) for i, item in enumerate(n.value)]
+        value = constructor.construct_object(n, deep=True)
+        # Dates stay text: the schema checks their shape, JSON carries them as text.
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+    data = build(node, ()) if node is not None else None
+    return Doc(display, data, lines)
+
+
+def _fmt(path: tuple) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else ("." if i else "") + str(p)
+                   for i, p in enumerate(path))
+
+
+# -- loading and validation ---------------------------------------------------
+def load(root: Path = MATRIX_DIR) -> Loaded:
+    """Load and validate every file of the matrix; raise MatrixInvalid with all problems."""
+    import jsonschema
+
+    root = Path(root)
+    issues: list[Issue] = []
+    schema_path = root / "schema.json"
+    try:
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MatrixInvalid([Issue(_display(root, schema_path), 0, "", f"cannot read the schema: {exc}")])
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    loaded = Loaded(root, [], tuple(schema["$defs"]["localized"]["required"]))
+    for path in sorted(root.glob("*.yaml")):
+        doc = _read_yaml(path, _display(root, path), issues)
+        if doc is None:
+            continue
+        schema_errors = sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
+        for err in _leaf_errors(schema_errors):
+            where = tuple(err.absolute_path)
+            issues.append(Issue(doc.name, doc.line(where), doc.where(where) or "(top)", _explain(err)))
+        if schema_errors:
+            continue
+        loaded.docs.append(doc)
+        kind = doc.data["kind"]
+        if kind == "questions":
+            loaded.questions.extend(doc.data["questions"])
+        elif kind == "sources":
+            loaded.sources.extend(doc.data["sources"])
+        elif kind == "facts":
+            loaded.facts.extend(doc.data["facts"])
+        elif kind == "strings":
+            loaded.strings.update(doc.data["strings"])
+        elif kind == "page":
+            loaded.pages.append((doc, doc.data))
+        elif kind == "changelog":
+            loaded.changelog.extend(doc.data["changes"])
+    if not issues:
+        issues.extend(_cross_check(loaded))
+    if issues:
+        raise MatrixInvalid(issues)
+    loaded.pages.sort(key=lambda p: PAGE_ORDER.index(p[1]["page"]["id"]) if p[1]["page"]["id"] in PAGE_ORDER else 99)
+    return loaded
+
+
+# The order pages appear in the site's navigation; a page not listed goes last.
+PAGE_ORDER = ["support-matrix", "exchange-online", "cross-tenant", "unsupported", "notes"]
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def _leaf_errors(errors):
+    """Report the most specific schema errors, not every failed branch of a oneOf."""
+    out = []
+    for err in errors:
+        if err.context:
+            best = max(err.context, key=lambda e: len(e.absolute_path))
+            deepest = [e for e in err.context if len(e.absolute_path) == len(best.absolute_path)]
+            out.extend(_leaf_errors(deepest[:1]))
+        else:
+            out.append(err)
+    return out
+
+
+def _explain(err) -> str:
+    v = err.validator
+    if v == "required":
+        return err.message.replace("is a required property", "is missing; it is required here")
+    if v == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        return f"{err.message}; allowed: {', '.join(allowed)}" if allowed else err.message
+    if v == "enum":
+        return f"{err.instance!r} is not allowed; allowed: {', '.join(map(str, err.validator_value))}"
+    if v == "pattern":
+        return f"{err.instance!r} has the wrong form; it must match {err.validator_value}"
+    if v == "type":
+        return f"{err.instance!r} is a {type(err.instance).__name__}; expected {err.validator_value}"
+    if v == "minLength":
+        return "is empty; write the text"
+    return err.message
+
+
+class _Checker:
+    """Cross-reference checks that a schema cannot express."""
+
+    def __init__(self, loaded: Loaded):
+        self.m = loaded
+        self.issues: list[Issue] = []
+        self.fields = {q["id"]: q for q in loaded.questions}
+        self.qdoc = next((d for d in loaded.docs if d.data["kind"] == "questions"), None)
+
+    def add(self, doc: Doc, path: tuple, message: str) -> None:
+        self.issues.append(Issue(doc.name, doc.line(path), doc.where(path), message))
+
+    # -- conditions --
+    def domain(self, name: str) -> list:
+        spec = self.fields[name]
+        if spec["type"] == "boolean":
+            return [True, False]
+        return [v["id"] for v in spec["values"]]
+
+    def check_condition(self, doc: Doc, path: tuple, cond: dict) -> None:
+        if "all" in cond or "any" in cond:
+            key = "all" if "all" in cond else "any"
+            for i, sub in enumerate(cond[key]):
+                self.check_condition(doc, path + (key, i), sub)
+            return
+        name = cond["field"]
+        if name not in self.fields:
+            self.add(doc, path + ("field",), f"unknown field {name!r}; fields: {', '.join(self.fields)}")
+            return
+        if "absent" in cond:
+            if self.fields[name]["required"] or self.fields[name].get("default"):
+                self.add(doc, path + ("absent",), f"{name} always has a value, so `absent` can never hold")
+            return
+        op = "in" if "in" in cond else "not_in"
+        domain = self.domain(name)
+        for i, value in enumerate(cond[op]):
+            if not any(type(value) is type(d) and value == d for d in domain):
+                self.add(doc, path + (op, i),
+                         f"{value!r} is not a value of {name}; values: {', '.join(map(_yaml_word, domain))}")
+
+    def satisfiable(self, cond: dict) -> bool:
+        names = sorted(_fields_of(cond))
+        options = []
+        for name in names:
+            spec = self.fields[name]
+            if spec["type"] == "multi":
+                vals = self.domain(name)
+                opts = [[v] for v in vals] + [vals]
+            else:
+                opts = list(self.domain(name))
+            if not spec["required"] and not spec.get("default"):
+                opts.append(_ABSENT)
+            options.append(opts)
+        for combo in product(*options):
+            config = {n: v for n, v in zip(names, combo) if v is not _ABSENT}
+            if _engine_holds(cond, config):
+                return True
+        return False
+
+    # -- the whole matrix --
+    def run(self) -> list[Issue]:
+        m = self.m
+        self.check_questions()
+        source_ids = _unique(self, m, "sources", [(d, ("sources", i), s["id"]) for d in m.docs if d.data["kind"] == "sources" for i, s in enumerate(d.data["sources"])])
+        fact_ids = set(m.facts)
+        facts_doc = next((d for d in m.docs if d.data["kind"] == "facts"), None)
+        for i, f in enumerate(m.facts):
+            if m.facts.index(f) != i:
+                self.add(facts_doc, ("facts", i), f"fact {f} is listed twice")
+        cited: set[str] = set()
+        entry_ids: list = []
+        rule_ids: list = []
+        page_ids: list = []
+        for doc, page in m.pages:
+            page_ids.append((doc, ("page", "id"), page["page"]["id"]))
+            anchors = [(doc, ("sections", i, "id"), s["id"]) for i, s in enumerate(page["sections"])]
+            for si, section in enumerate(page["sections"]):
+                for ei, entry in enumerate(section["entries"]):
+                    epath = ("sections", si, "entries", ei)
+                    entry_ids.append((doc, epath + ("id",), entry["id"]))
+                    anchors.append((doc, epath + ("id",), entry["id"]))
+                    self.check_entry(doc, epath, entry, source_ids, fact_ids, cited, rule_ids)
+            _unique(self, m, "anchors on this page", anchors)
+        _unique(self, m, "entries", entry_ids)
+        _unique(self, m, "rules", rule_ids)
+        _unique(self, m, "pages", page_ids)
+        for f in m.facts:
+            if f not in cited:
+                self.add(facts_doc, ("facts", m.facts.index(f)), f"fact {f} is carried by no entry; cite it in the entry that states it")
+        entry_set = {e[2] for e in entry_ids}
+        for d in m.docs:
+            if d.data["kind"] == "changelog":
+                for i, change in enumerate(d.data["changes"]):
+                    for j, eid in enumerate(change["entries"]):
+                        if eid not in entry_set:
+                            self.add(d, ("changes", i, "entries", j), f"unknown entry {eid!r}; entries: see the page files")
+        self.check_strings()
+        if not self.issues:
+            self.check_coverage()
+        return self.issues
+
+    def check_questions(self) -> None:
+        doc = self.qdoc
+        if doc is None:
+            self.issues.append(Issue("matrix/", 0, "", "no file of kind `questions`; the checker needs its fields"))
+            return
+        _unique(self, self.m, "questions", [(doc, ("questions", i, "id"), q["id"]) for i, q in enumerate(self.m.questions)])
+        for i, q in enumerate(self.m.questions):
+            ids = [v["id"] for v in q["values"]]
+            path = ("questions", i)
+            for j, v in enumerate(ids):
+                if ids.index(v) != j:
+                    self.add(doc, path + ("values", j, "id"), f"value {v!r} is listed twice")
+            if q["type"] == "boolean" and sorted(ids) != ["false", "true"]:
+                self.add(doc, path + ("values",), "a boolean question has exactly the values 'true' and 'false'")
+            if "default" in q:
+                if q["type"] != "multi" or q["required"]:
+                    self.add(doc, path + ("default",), "only an optional `multi` question takes a default")
+                for j, v in enumerate(q.get("default", [])):
+                    if v not in ids:
+                        self.add(doc, path + ("default", j), f"{v!r} is not a value of {q['id']}; values: {', '.join(ids)}")
+            if "show_when" in q:
+                self.check_condition(doc, path + ("show_when",), q["show_when"])
+
+    def check_entry(self, doc, epath, entry, source_ids, fact_ids, cited, rule_ids) -> None:
+        if entry["source"] not in source_ids:
+            self.add(doc, epath + ("source",), f"unknown source {entry['source']!r}; sources: {', '.join(sorted(source_ids))}")
+        for j, f in enumerate(entry["facts"]):
+            if f not in fact_ids:
+                self.add(doc, epath + ("facts", j), f"unknown fact id {f}; fact ids are listed in matrix/facts.yaml")
+            cited.add(f)
+        rules = entry.get("rules", [])
+        if not entry["facts"] and any(r["severity"] != "unknown" for r in rules):
+            self.add(doc, epath + ("facts",), "an entry without fact ids may only hold `unknown` rules; cite the facts it states")
+        row = entry.get("row")
+        if row:
+            self.check_row(doc, epath + ("row",), row)
+        derived = [r.get("derive") for r in rules if "derive" in r]
+        if row:
+            wanted = {"coverage", "protocol"} | ({"sync"} if not all(row["sync"].values()) else set())
+            for missing in sorted(wanted - set(derived)):
+                self.add(doc, epath + ("rules",), f"the row needs a rule with `derive: {missing}`")
+        for k, rule in enumerate(rules):
+            rpath = epath + ("rules", k)
+            rule_ids.append((doc, rpath + ("id",), rule["id"]))
+            for j, f in enumerate(rule.get("facts", [])):
+                if f not in fact_ids:
+                    self.add(doc, rpath + ("facts", j), f"unknown fact id {f}; fact ids are listed in matrix/facts.yaml")
+                cited.add(f)
+            if "derive" in rule:
+                if not row:
+                    self.add(doc, rpath + ("derive",), "`derive` needs a `row` in the same entry; write a `when` instead")
+                    continue
+                if derived.count(rule["derive"]) > 1:
+                    self.add(doc, rpath + ("derive",), f"more than one rule derives {rule['derive']!r} from this row")
+                if rule["derive"] == "sync" and all(row["sync"].values()):
+                    self.add(doc, rpath + ("derive",), "the row syncs everything, so a `sync` rule can never fire")
+                if self.issues:
+                    continue
+                when = derive_condition(rule["derive"], row)
+            else:
+                when = rule["when"]
+                before = len(self.issues)
+                self.check_condition(doc, rpath + ("when",), when)
+                if len(self.issues) > before:
+                    continue
+            if rule["severity"] == "unsupported" and _uses_absent(when):
+                self.add(doc, rpath + ("when",), "an `unsupported` rule cannot test `absent`: stating more would then make a setup supported")
+            if not self.satisfiable(when):
+                self.add(doc, rpath + ("when",), "this condition can never hold; check its fields and values")
+            stated = _stated_by(when) | {n for n, q in self.fields.items() if q["required"] or q.get("default")}
+            for key in ("message", "remedy"):
+                texts = rule.get(key) or (entry.get("remedy") if key == "remedy" else None) or {}
+                for lang, text in texts.items():
+                    for name in PLACEHOLDER.findall(text):
+                        if name not in stated:
+                            self.add(doc, rpath + (key, lang),
+                                     f"placeholder {{{name}}} names a field the condition does not guarantee; use one of: {', '.join(sorted(stated))}")
+
+    def check_row(self, doc, path, row) -> None:
+        checks = [("deployment", [row["deployment"]], "deployment"),
+                  ("email_systems", row["email_systems"], "email_system"),
+                  ("incoming", row["incoming"], "incoming_protocol"),
+                  ("outgoing", row["outgoing"], "outgoing_protocol"),
+                  ("sync", list(row["sync"]), "sync")]
+        for key, values, name in checks:
+            if name not in self.fields:
+                self.add(doc, path + (key,), f"the questions have no field {name!r}")
+                continue
+            domain = self.domain(name)
+            for j, v in enumerate(values):
+                if v not in domain:
+                    where = path + (key,) if key in ("deployment", "sync") else path + (key, j)
+                    self.add(doc, where, f"{v!r} is not a value of {name}; values: {', '.join(map(str, domain))}")
+
+    def check_strings(self) -> None:
+        doc = next((d for d in self.m.docs if d.data["kind"] == "strings"), None)
+        needed = (
+            [f"status.{s}" for s in ("supported", "limited", "unsupported", "unknown")]
+            + [f"status.explain.{s}" for s in ("supported", "limited", "unsupported", "unknown")]
+            + [f"severity.{s}" for s in SEVERITY_RANK]
+            + [f"error.{c}" for c in ERROR_CODES]
+        )
+        for key in needed:
+            if key not in self.m.strings:
+                if doc is None:
+                    self.issues.append(Issue("matrix/", 0, "", f"no strings file; string {key!r} is needed"))
+                else:
+                    self.add(doc, ("strings",), f"string {key!r} is missing; the checker uses it")
+
+    def check_coverage(self) -> None:
+        """Every deployment and email system must get an answer from some rule."""
+        matrix = Matrix(compile_rules(self.m))
+        doc = self.qdoc
+        for dep, system in product(self.domain("deployment"), self.domain("email_system")):
+            verdict = matrix.evaluate({"deployment": dep, "email_system": system})
+            if not any(f.severity != "info" for f in verdict.findings):
+                i = next(i for i, q in enumerate(self.m.questions) if q["id"] == "email_system")
+                self.add(doc, ("questions", i), f"no rule answers for deployment {dep!r} with email_system {system!r}; add it to a row or give it a rule")
+
+
+ERROR_CODES = ("not_mapping", "unknown_field", "required", "null", "not_boolean", "not_single",
+               "unknown_value", "not_list", "empty_list", "duplicate", "unknown_language")
+_ABSENT = object()
+
+
+def _yaml_word(v) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+def _unique(checker: _Checker, m: Loaded, what: str, items: list) -> set:
+    seen: dict = {}
+    for doc, path, ident in items:
+        if ident in seen:
+            first = seen[ident]
+            checker.add(doc, path, f"id {ident!r} is used twice among {what} (first at {first[0].name}:{first[0].line(first[1])}); ids are unique")
+        else:
+            seen[ident] = (doc, path)
+    return set(seen)
+
+
+def _fields_of(cond: dict) -> set:
+    if "all" in cond or "any" in cond:
+        return set().union(*(_fields_of(c) for c in cond.get("all") or cond.get("any")))
+    return {cond["field"]}
+
+
+def _stated_by(cond: dict) -> set:
+    """Fields certainly stated whenever the condition holds."""
+    if "all" in cond:
+        return set().union(*(_stated_by(c) for c in cond["all"]))
+    if "any" in cond:
+        parts = [_stated_by(c) for c in cond["any"]]
+        return set.intersection(*parts)
+    return set() if "absent" in cond else {cond["field"]}
+
+
+def _uses_absent(cond: dict) -> bool:
+    if "all" in cond or "any" in cond:
+        return any(_uses_absent(c) for c in cond.get("all") or cond.get("any"))
+    return "absent" in cond
+
+
+def _engine_holds(cond: dict, config: dict) -> bool:
+    from .engine import _holds
+    return _holds(cond, config)
+
+
+def _cross_check(loaded: Loaded) -> list[Issue]:
+    return _Checker(loaded).run()
+
+
+# -- compiling ------------------------------------------------------------------
+def derive_condition(kind: str, row: dict) -> dict:
+    """The condition a row implies: which setups it covers, and what falls outside it."""
+    covers = [
+        {"field": "deployment", "in": [row["deployment"]]},
+        {"field": "email_system", "in": list(row["email_systems"])},
+    ]
+    if kind == "coverage":
+        return {"all": covers}
+    if kind == "sync":
+        missing = [item for item, yes in row["sync"].items() if not yes]
+        return {"all": covers + [{"field": "sync", "in": missing}]}
+    return {"all": covers + [{"any": [
+        {"field": "incoming_protocol", "not_in": list(row["incoming"])},
+        {"field": "outgoing_protocol", "not_in": list(row["outgoing"])},
+    ]}]}
+
+
+def page_link(page_id: str, anchor: str, lang: str, languages: tuple[str, ...]) -> str:
+    """Site-relative link to an anchor: the first language at the root, others under their code."""
+    prefix = "" if lang == languages[0] else lang.split("-")[0].lower() + "/"
+    return f"{prefix}{page_id}/#{anchor}"
+
+
+def iter_entries(loaded: Loaded):
+    for _doc, page in loaded.pages:
+        for section in page["sections"]:
+            for entry in section["entries"]:
+                yield page, section, entry
+
+
+def compile_rules(loaded: Loaded) -> dict:
+    """The engine's input: fields, strings and rules, with every condition explicit."""
+    langs = loaded.languages
+    rules = []
+    for page, _section, entry in iter_entries(loaded):
+        for rule in entry.get("rules", []):
+            when = derive_condition(rule["derive"], entry["row"]) if "derive" in rule else rule["when"]
+            remedy = rule.get("remedy") or entry.get("remedy")
+            rules.append({
+                "id": rule["id"],
+                "severity": rule["severity"],
+                "facts": list(rule.get("facts") or entry["facts"]),
+                "when": when,
+                "message": rule["message"],
+                "remedy": remedy,
+                "link": {lang: page_link(page["page"]["id"], entry["id"], lang, langs) for lang in langs},
+            })
+    fields = []
+    for q in loaded.questions:
+        spec = {
+            "id": q["id"],
+            "type": q["type"],
+            "required": q["required"],
+            "default": q.get("default"),
+            "label": q["label"],
+            "help": q["help"],
+            "values": q["values"],
+        }
+        if "show_when" in q:
+            spec["show_when"] = q["show_when"]
+        fields.append(spec)
+    return {
+        "_generated": GENERATED_NOTE,
+        "languages": list(langs),
+        "default_language": langs[0],
+        "fields": fields,
+        "strings": loaded.strings,
+        "rules": rules,
+    }
+
+
+def export(loaded: Loaded) -> dict:
+    """The whole matrix as data, for the site's JSON export."""
+    compiled = compile_rules(loaded)
+    return {
+        "_generated": "Generated from matrix/*.yaml by build.py; do not edit by hand.",
+        "languages": compiled["languages"],
+        "default_language": compiled["default_language"],
+        "sources": loaded.sources,
+        "facts": loaded.facts,
+        "questions": compiled["fields"],
+        "pages": [page for _doc, page in loaded.pages],
+        "changelog": loaded.changelog,
+        "rules": compiled["rules"],
+        "strings": compiled["strings"],
+    }
+
+
+def dumps(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_rules(loaded: Loaded, target: Path = RULES_JSON) -> bool:
+    """Write rules.json if it changed; atomic, so a reader never sees half a file."""
+    text = dumps(compile_rules(loaded))
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return False
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return True
