@@ -145,17 +145,19 @@ def _maintain(args) -> int:
     if args.command == "validate":
         print(f"{root}: valid")
         return 0
-    text = tooling.dumps(tooling.compile_rules(loaded))
-    current = tooling.RULES_JSON.read_text(encoding="utf-8") if tooling.RULES_JSON.exists() else ""
     if args.check:
-        if current != text:
-            print("checker/rules.json is out of date; run: python -m checker compile", file=sys.stderr)
+        stale = tooling.stale_outputs(loaded)
+        for path in stale:
+            print(f"{path}: out of date with matrix/; run: python -m checker compile", file=sys.stderr)
+        if stale:
             return 1
-        print("checker/rules.json is up to date")
+        print("compiled files are up to date")
         return 0
-    changed = tooling.write_rules(loaded)
-    print("checker/rules.json " + ("written" if changed else "already up to date"))
+    changed = tooling.write_outputs(loaded)
+    for path in changed:
+        print(f"{path}: written")
+    if not changed:
+        print("compiled files already up to date")
     return 0
-
 
 __all__ = ["main", "render_text", "Problem"]

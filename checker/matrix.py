@@ -120,9 +120,10 @@ def _read_yaml(path: Path, display: str, issues: list[Issue]) -> Doc | None:
             return out
         if isinstance(n, yaml.SequenceNode):
             return [build(item, path + (i,)) for i, item in enumerate(n.value)]
+        if n.tag == "tag:yaml.org,2002:timestamp":
+            return n.value  # dates stay text: the schema checks their shape
         value = constructor.construct_object(n, deep=True)
-        # Dates stay text: the schema checks their shape, JSON carries them as text.
-        return value.isoformat() if hasattr(value, "isoformat") else value
+        return value
 
     data = build(node, ()) if node is not None else None
     return Doc(display, data, lines)
@@ -144,7 +145,7 @@ def load(root: Path = MATRIX_DIR) -> Loaded:
     try:
         schema = json.loads(schema_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise MatrixInvalid([Issue(_display(root, schema_path), 0, "", f"cannot read the schema: {exc}")])
+        raise MatrixInvalid([Issue(_display(root, schema_path), 0, "", f"cannot read the schema: {exc}")]) from None
     validator = jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
@@ -186,10 +187,8 @@ PAGE_ORDER = ["support-matrix", "exchange-online", "cross-tenant", "unsupported"
 
 
 def _display(root: Path, path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
+    """How a file is named in messages: ``matrix/FILE.yaml``, wherever the folder is."""
+    return f"{root.name}/{path.name}"
 
 
 def _leaf_errors(errors):
@@ -588,12 +587,57 @@ def dumps(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
-def write_rules(loaded: Loaded, target: Path = RULES_JSON) -> bool:
-    """Write rules.json if it changed; atomic, so a reader never sees half a file."""
-    text = dumps(compile_rules(loaded))
-    if target.exists() and target.read_text(encoding="utf-8") == text:
-        return False
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
-    return True
+def configuration_schema(loaded: Loaded) -> dict:
+    """A JSON Schema for a configuration, its enumerations taken from the questions."""
+    props = {}
+    for q in loaded.questions:
+        values = [v["id"] for v in q["values"]]
+        desc = q["label"]["en"]
+        if q["type"] == "boolean":
+            props[q["id"]] = {"type": "boolean", "description": desc}
+        elif q["type"] == "multi":
+            props[q["id"]] = {"type": "array", "items": {"enum": values}, "minItems": 1,
+                              "uniqueItems": True, "description": desc}
+        else:
+            props[q["id"]] = {"enum": values, "description": desc}
+    return {
+        "type": "object",
+        "description": "A configuration to check; generated from matrix/questions.yaml by `python -m checker compile`.",
+        "properties": props,
+        "required": [q["id"] for q in loaded.questions if q["required"]],
+        "additionalProperties": False,
+    }
+
+
+def synced_schema(loaded: Loaded) -> str:
+    """matrix/schema.json with its generated parts (field ids, the configuration) current."""
+    schema = json.loads((loaded.root / "schema.json").read_text(encoding="utf-8"))
+    schema["$defs"]["field_id"] = {
+        "description": "A configuration field; generated from matrix/questions.yaml.",
+        "enum": [q["id"] for q in loaded.questions],
+    }
+    schema["$defs"]["configuration"] = configuration_schema(loaded)
+    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+
+
+def outputs(loaded: Loaded) -> dict[Path, str]:
+    """Every file `compile` writes, with its expected text."""
+    return {RULES_JSON: dumps(compile_rules(loaded)), loaded.root / "schema.json": synced_schema(loaded)}
+
+
+def write_outputs(loaded: Loaded) -> list[Path]:
+    """Write what changed; each file atomically, so a reader never sees half a file."""
+    changed = []
+    for target, text in outputs(loaded).items():
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            continue
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+        changed.append(target)
+    return changed
+
+
+def stale_outputs(loaded: Loaded) -> list[Path]:
+    return [t for t, text in outputs(loaded).items()
+            if not t.exists() or t.read_text(encoding="utf-8") != text]

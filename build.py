@@ -1,0 +1,114 @@
+"""Build the site: validate the matrix, render the pages, build the checker
+wheel, and build the MkDocs site into site/.
+
+    python build.py            build site/ (a failed build leaves site/ as it was)
+    python build.py --check    exit 1 if anything generated is out of date with matrix/
+    python build.py --serve [ADDR]
+                               serve with live reload (default 127.0.0.1:8000)
+
+A thin orchestrator: every step is a tested function in checker.matrix or sitegen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+sys.path.insert(0, str(REPO))
+
+from checker import matrix as tooling  # noqa: E402
+
+import sitegen  # noqa: E402
+
+
+def fail(issues) -> int:
+    for issue in issues:
+        print(issue, file=sys.stderr)
+    print(f"{len(issues)} problem(s) in the matrix; nothing was written", file=sys.stderr)
+    return 1
+
+
+def check() -> int:
+    """Report what is stale: compiled files, generated pages; render every template."""
+    try:
+        loaded = tooling.load()
+        pages = sitegen.render_pages(loaded)
+    except tooling.MatrixInvalid as exc:
+        return fail(exc.issues)
+    stale = [str(p.relative_to(REPO)) for p in tooling.stale_outputs(loaded)]
+    for name, text in {**pages, **sitegen.data_files(loaded)}.items():
+        path = sitegen.DOCS / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(f"docs/{name}")
+    for path in sitegen.generated_files():
+        if path.name not in pages:
+            stale.append(f"docs/{path.name} (no longer generated)")
+    for name in stale:
+        print(f"{name}: out of date with matrix/; run: python build.py", file=sys.stderr)
+    if stale:
+        return 1
+    print(f"up to date: {len(pages)} pages, compiled rules and schema")
+    return 0
+
+
+def build_site(site_dir: Path = REPO / "site") -> int:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    try:
+        sitegen.generate_docs()
+    except tooling.MatrixInvalid as exc:
+        return fail(exc.issues)
+    sitegen.place_checker_assets()
+    tmp = Path(tempfile.mkdtemp(prefix=".site-", dir=site_dir.parent))
+    try:
+        config = load_config(str(REPO / "mkdocs.yml"), site_dir=str(tmp))
+        build(config)
+    except (MkDocsException, OSError) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        print(f"mkdocs build failed: {exc}; site/ was left as it was", file=sys.stderr)
+        return 1
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    # Swap: the old site stays whole until the new one is complete.
+    old = site_dir.with_name(site_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if site_dir.exists():
+        site_dir.rename(old)
+    tmp.rename(site_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    print(f"built {site_dir.relative_to(REPO)}/")
+    return 0
+
+
+def serve(address: str) -> int:
+    build_site()
+    os.chdir(REPO)
+    os.execv(sys.executable, [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", address,
+                              "--livereload"])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="report generated files that are out of date")
+    mode.add_argument("--serve", nargs="?", const="127.0.0.1:8000", metavar="ADDR",
+                      help="serve with live reload (default 127.0.0.1:8000)")
+    args = parser.parse_args(argv)
+    if args.check:
+        return check()
+    if args.serve:
+        return serve(args.serve)
+    return build_site()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""Site generation: the matrix rendered as Markdown pages, one set per language.
+
+Used by ``build.py`` and by the MkDocs hook (``hooks/matrix_site.py``), so a
+build and a live-reloading ``serve`` produce the same pages. Rendering happens
+in memory first; files are written only when every page rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import jinja2
+
+from checker import matrix as tooling
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = REPO / "docs"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+
+# Page id -> template. The matrix's own pages use page.md.j2.
+EXTRA_PAGES = {"index": "index.md.j2", "checker": "checker.md.j2"}
+GENERATED_MARK = "# generated:"
+
+
+def lang_suffix(lang: str, languages) -> str:
+    """MkDocs static-i18n's suffix layout: the default language has none."""
+    return "" if lang == languages[0] else "." + lang.split("-")[0].lower()
+
+
+def lang_prefix(lang: str, languages) -> str:
+    return "" if lang == languages[0] else lang.split("-")[0].lower() + "/"
+
+
+def format_date(value: str, lang: str) -> str:
+    year, month, day = value.split("-")
+    return f"{day}/{month}/{year}" if lang == "pt-BR" else value
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # Markdown out; the texts are the project's own
+    )
+    return env
+
+
+def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
+    """Every generated page, by file name under docs/, rendered in memory."""
+    env = _environment()
+    langs = loaded.languages
+    sources = {s["id"]: s for s in loaded.sources}
+    pages = [page for _doc, page in loaded.pages]
+    files = {doc.name for doc, _ in loaded.pages}
+    rules_by_entry = {}
+    for page, _section, entry in tooling.iter_entries(loaded):
+        rules_by_entry[entry["id"]] = entry.get("rules", [])
+    out: dict[str, str] = {}
+    for lang in langs:
+        def t(key, **values):
+            text = loaded.strings[key][lang]
+            for k, v in values.items():
+                text = text.replace("{" + k + "}", str(v))
+            return text
+
+        common = dict(
+            lang=lang, langs=langs, t=t, sources=sources, pages=pages,
+            date=lambda v: format_date(v, lang),
+            q={q["id"]: q for q in loaded.questions},
+            value_label=lambda field, value: next(
+                v["label"][lang] for v in {q["id"]: q for q in loaded.questions}[field]["values"] if v["id"] == value),
+            prefix=lang_prefix(lang, langs),
+        )
+        suffix = lang_suffix(lang, langs)
+        for doc, page in loaded.pages:
+            text = env.get_template("page.md.j2").render(
+                page=page, source_file=doc.name, rules_by_entry=rules_by_entry, **common)
+            out[f"{page['page']['id']}{suffix}.md"] = text
+        for page_id, template in EXTRA_PAGES.items():
+            text = env.get_template(template).render(source_file="matrix/strings.yaml", **common)
+            out[f"{page_id}{suffix}.md"] = text
+    del files
+    return out
+
+
+def generated_files(docs: Path = DOCS) -> list[Path]:
+    """The files a previous generation wrote (they carry the generated mark)."""
+    found = []
+    for path in docs.glob("*.md"):
+        with path.open(encoding="utf-8") as fh:
+            head = [fh.readline(), fh.readline()]
+        if head[0].strip() == "---" and head[1].startswith(GENERATED_MARK):
+            found.append(path)
+    return found
+
+
+def write_pages(pages: dict[str, str], docs: Path = DOCS) -> list[str]:
+    """Write the pages that changed and remove generated pages that no longer exist.
+
+    Writing only what changed keeps ``mkdocs serve`` from rebuilding in a loop.
+    """
+    docs.mkdir(parents=True, exist_ok=True)
+    changed = []
+    for name, text in sorted(pages.items()):
+        if write_text_if_changed(docs / name, text):
+            changed.append(name)
+    for path in generated_files(docs):
+        if path.name not in pages:
+            path.unlink()
+            changed.append(path.name)
+    return changed
+
+
+def generate_docs(root: Path = tooling.MATRIX_DIR, docs: Path = DOCS) -> tooling.Loaded:
+    """Validate the matrix, refresh the compiled rules and write the pages.
+
+    Raises MatrixInvalid (nothing written) when the matrix has problems.
+    """
+    loaded = tooling.load(root)
+    pages = render_pages(loaded)
+    data = data_files(loaded)
+    tooling.write_outputs(loaded)
+    write_pages(pages, docs)
+    for name, text in data.items():
+        write_text_if_changed(docs / name, text)
+    return loaded
+
+
+def write_text_if_changed(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return True
+
+
+def data_files(loaded: tooling.Loaded) -> dict[str, str]:
+    """The JSON export, its schema and the checker's rules, by path under docs/."""
+    return {
+        "api/v1/matrix.json": tooling.dumps(tooling.export(loaded)),
+        "api/v1/matrix.schema.json": tooling.synced_schema(loaded),
+        "assets/checker/rules.json": tooling.dumps(tooling.compile_rules(loaded)),
+    }
+
+
+def copy_if_changed(src: Path, dst: Path) -> bool:
+    if dst.exists() and dst.stat().st_size == src.stat().st_size and dst.read_bytes() == src.read_bytes():
+        return False
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dst)
+    return True
+
+
+def copy_runtime(docs: Path = DOCS) -> None:
+    """The self-hosted Pyodide runtime, from the pinned npm package, into the site's assets."""
+    runtime = REPO / "node_modules" / "pyodide"
+    for name in RUNTIME_FILES:
+        src = runtime / name
+        if not src.exists():
+            raise FileNotFoundError(f"{src} is missing; run `npm ci` (./run setup) first")
+        copy_if_changed(src, docs / "assets" / "pyodide" / name)
+
+
+# -- the checker wheel ---------------------------------------------------------
+WHEEL_DIR = REPO / "build" / "wheel"
+
+
+def _wheel_inputs_digest() -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "checker").glob("*")) + [REPO / "pyproject.toml", REPO / "README.md"]:
+        if path.is_file() and path.suffix in (".py", ".json", ".toml", ".md"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_wheel() -> Path:
+    """The checker as a py3-none-any wheel, built by `python -m build`; rebuilt
+    only when the package's files changed."""
+    import subprocess
+    import sys
+
+    stamp = WHEEL_DIR / ".inputs"
+    digest = _wheel_inputs_digest()
+    wheels = sorted(WHEEL_DIR.glob("*-py3-none-any.whl"))
+    if len(wheels) == 1 and stamp.exists() and stamp.read_text() == digest:
+        return wheels[0]
+    if WHEEL_DIR.exists():
+        shutil.rmtree(WHEEL_DIR)
+    # -P and a neutral cwd: the repository's own build.py must not shadow `build`.
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "build", "--wheel", "--no-isolation", "--outdir", str(WHEEL_DIR), str(REPO)],
+        capture_output=True, text=True, cwd=tempfile.gettempdir(),
+    )
+    if result.returncode != 0:
+        raise RuntimeError("building the checker wheel failed:\n" + result.stdout[-2000:] + result.stderr[-2000:])
+    wheels = sorted(WHEEL_DIR.glob("*-py3-none-any.whl"))
+    if len(wheels) != 1:
+        raise RuntimeError(f"expected one py3-none-any wheel in {WHEEL_DIR}, found {len(wheels)}")
+    stamp.write_text(digest)
+    return wheels[0]
+
+
+def place_checker_assets(docs: Path = DOCS) -> Path:
+    """The wheel, a manifest naming it, and the Pyodide runtime, under docs/assets/."""
+    wheel = build_wheel()
+    target = docs / "assets" / "checker"
+    for old in target.glob("*.whl"):
+        if old.name != wheel.name:
+            old.unlink()
+    copy_if_changed(wheel, target / wheel.name)
+    write_text_if_changed(target / "manifest.json", json.dumps({"wheel": wheel.name, "rules": "rules.json"}) + "\n")
+    copy_runtime(docs)
+    return wheel

@@ -1,0 +1,34 @@
+"""A deterministic set of configurations across every field of the contract,
+for the parity run in Pyodide, the benchmarks and the semantic diff."""
+
+from __future__ import annotations
+
+import random
+
+from checker import load_matrix
+
+
+def field_values(spec: dict) -> list:
+    ids = [v["id"] for v in spec["values"]]
+    if spec["type"] == "boolean":
+        return [True, False]
+    if spec["type"] == "multi":
+        return [[i] for i in ids] + [ids]
+    return ids
+
+
+def generate(count: int = 10_000, seed: int = 20221013) -> list[dict]:
+    """`count` valid configurations; every deployment and email system appears,
+    each optional field is stated about a third of the time."""
+    rng = random.Random(seed)
+    fields = load_matrix().fields
+    deployments = field_values(fields["deployment"])
+    systems = field_values(fields["email_system"])
+    out = [{"deployment": d, "email_system": s} for d in deployments for s in systems]
+    while len(out) < count:
+        config = {"deployment": rng.choice(deployments), "email_system": rng.choice(systems)}
+        for name, spec in fields.items():
+            if not spec["required"] and rng.random() < 0.33:
+                config[name] = rng.choice(field_values(spec))
+        out.append(config)
+    return out[:count]

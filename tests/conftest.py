@@ -1,0 +1,36 @@
+"""Shared fixtures: the compiled matrix, the loaded YAML, and the case table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from checker import load_matrix
+from checker import matrix as tooling
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+CASES_DIR = TESTS / "cases"
+
+
+def load_cases() -> list[dict]:
+    cases = []
+    for path in sorted(CASES_DIR.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+            cases.append({**case, "file": path.name})
+    return cases
+
+
+CASES = load_cases()
+
+
+@pytest.fixture(scope="session")
+def engine():
+    return load_matrix()
+
+
+@pytest.fixture(scope="session")
+def loaded():
+    return tooling.load()

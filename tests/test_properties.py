@@ -1,0 +1,71 @@
+"""Properties of the engine over arbitrary input (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from checker import ConfigError, Verdict, evaluate, evaluate_json, load_matrix
+
+from .configs import field_values
+
+MATRIX = load_matrix()
+FIELDS = MATRIX.fields
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
+json_like = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+known_or_junk_value = st.one_of(
+    *(st.sampled_from(field_values(spec)) for spec in FIELDS.values()), json_like
+)
+near_configs = st.dictionaries(st.sampled_from(sorted(FIELDS)) | st.text(max_size=6), known_or_junk_value, max_size=8)
+
+
+@st.composite
+def valid_configs(draw):
+    config = {}
+    for name, spec in FIELDS.items():
+        if spec["required"] or draw(st.booleans()):
+            config[name] = draw(st.sampled_from(field_values(spec)))
+    return config
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(json_like, near_configs), st.sampled_from(["pt-BR", "en"]))
+def test_any_input_gives_a_verdict_or_an_input_error(obj, lang):
+    try:
+        verdict = evaluate(obj, lang)
+    except ConfigError as exc:
+        assert exc.problems and all(p.message for p in exc.problems)
+    else:
+        assert isinstance(verdict, Verdict)
+        assert verdict.status in ("supported", "limited", "unsupported", "unknown")
+    answer = json.loads(evaluate_json(json.dumps({"config": obj, "lang": lang})))
+    assert ("errors" in answer) != ("status" in answer)
+
+
+@settings(max_examples=300)
+@given(valid_configs(), st.randoms())
+def test_evaluation_is_deterministic_and_order_free(config, rnd):
+    first = evaluate(config, "en")
+    keys = list(config)
+    rnd.shuffle(keys)
+    assert evaluate({k: config[k] for k in keys}, "en") == first
+    assert evaluate(config, "en") == first
+
+
+@settings(max_examples=500)
+@given(valid_configs(), st.data())
+def test_stating_more_never_makes_an_unsupported_setup_supported(config, data):
+    before = evaluate(config, "en")
+    missing = [n for n in FIELDS if n not in config]
+    if not missing:
+        return
+    name = data.draw(st.sampled_from(missing))
+    more = {**config, name: data.draw(st.sampled_from(field_values(FIELDS[name])))}
+    after = evaluate(more, "en")
+    if before.status == "unsupported":
+        assert after.status == "unsupported"
+        # the reasons stay, too
+        assert {f.rule for f in before.findings if f.severity == "unsupported"} <= {f.rule for f in after.findings}
