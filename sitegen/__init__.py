@@ -77,6 +77,10 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
             value_label=lambda field, value: next(
                 v["label"][lang] for v in {q["id"]: q for q in loaded.questions}[field]["values"] if v["id"] == value),
             prefix=lang_prefix(lang, langs),
+            site_root="../" + "../" * lang_prefix(lang, langs).count("/"),
+            questions=loaded.questions,
+            pages_by_id={p["page"]["id"]: p for p in pages},
+            checker_data=checker_data(loaded, lang),
         )
         suffix = lang_suffix(lang, langs)
         for doc, page in loaded.pages:
@@ -88,6 +92,20 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
             out[f"{page_id}{suffix}.md"] = text
     del files
     return out
+
+
+def checker_data(loaded: tooling.Loaded, lang: str) -> str:
+    """What the checker page's script needs, in the page's language, as inert JSON."""
+    fields = [
+        {"id": q["id"], "type": q["type"], "required": q["required"],
+         "values": [v["id"] for v in q["values"]], "show_when": q.get("show_when")}
+        for q in loaded.questions
+    ]
+    strings = {k: v[lang] for k, v in loaded.strings.items()
+               if k.startswith(("page.checker.", "status.", "severity.", "cli.remedy"))}
+    text = json.dumps({"lang": lang, "fields": fields, "strings": strings}, ensure_ascii=False, sort_keys=True)
+    # Inside <script>: no "</" may close the element early.
+    return text.replace("</", "<\\/")
 
 
 def generated_files(docs: Path = DOCS) -> list[Path]:

@@ -1,0 +1,258 @@
+// The "is my setup supported?" page: fills the form from the query string,
+// keeps the URL a permalink of the answers, and shows the verdict the Python
+// checker computes in a Web Worker. Everything the user typed or the URL held
+// reaches the page as text nodes only, never as markup.
+const root = document.getElementById("sss-checker");
+const data = JSON.parse(document.getElementById("sss-data").textContent);
+const S = data.strings;
+const FIELDS = data.fields;
+const BY_ID = Object.fromEntries(FIELDS.map((f) => [f.id, f]));
+const form = document.getElementById("sss-form");
+const runtime = document.getElementById("sss-runtime");
+const result = document.getElementById("sss-result");
+const verdictBox = document.getElementById("sss-verdict");
+const announce = document.getElementById("sss-announce");
+const permalink = document.getElementById("sss-permalink");
+const permalinkLink = document.getElementById("sss-permalink-link");
+const ICON = { supported: "✔", limited: "!", unsupported: "✘", unknown: "?", info: "i" };
+
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const child of children) node.append(child); // strings become text nodes
+  return node;
+};
+
+// ---- the query string (the URL contract) ------------------------------------
+function configFromQuery(search) {
+  const config = {};
+  for (const [name, raw] of new URLSearchParams(search)) {
+    const field = BY_ID[name];
+    let value = raw;
+    if (field && field.type === "multi") value = raw === "" ? [] : raw.split(",");
+    else if (field && field.type === "boolean" && (raw === "true" || raw === "false")) value = raw === "true";
+    config[name] = value;
+  }
+  return config;
+}
+
+function queryFromConfig(config) {
+  const parts = [];
+  for (const field of FIELDS) {
+    if (!(field.id in config)) continue;
+    const value = config[field.id];
+    const text = Array.isArray(value) ? value.join(",") : String(value);
+    parts.push(field.id + "=" + encodeURIComponent(text).replace(/%2C/g, ","));
+  }
+  return parts.length ? "?" + parts.join("&") : "";
+}
+
+// ---- the form -------------------------------------------------------------------
+// Same meaning as the engine's conditions: a field not stated never matches.
+function holds(cond, config) {
+  if (cond.all) return cond.all.every((c) => holds(c, config));
+  if (cond.any) return cond.any.some((c) => holds(c, config));
+  const value = config[cond.field];
+  if (cond.absent) return value === undefined;
+  if (value === undefined) return false;
+  const items = Array.isArray(value) ? value : [value];
+  if (cond.in) return items.some((i) => cond.in.includes(i));
+  return items.some((i) => !cond.not_in.includes(i));
+}
+
+function readField(field) {
+  if (field.type === "multi") {
+    const ticked = [...form.querySelectorAll(`input[name="${field.id}"]:checked`)].map((i) => i.value);
+    return ticked.length ? ticked : undefined;
+  }
+  const raw = form.elements[field.id].value;
+  if (raw === "") return undefined;
+  if (field.type === "boolean") return raw === "true";
+  return raw;
+}
+
+function writeField(field, value) {
+  if (field.type === "multi") {
+    const list = Array.isArray(value) ? value : [];
+    form.querySelectorAll(`input[name="${field.id}"]`).forEach((i) => (i.checked = list.includes(i.value)));
+    return;
+  }
+  const select = form.elements[field.id];
+  const text = value === undefined ? "" : String(value);
+  select.value = [...select.options].some((o) => o.value === text) ? text : "";
+}
+
+// The answers the form holds, showing only the questions that matter for them.
+function configFromForm() {
+  const config = {};
+  for (const field of FIELDS) {
+    const value = readField(field);
+    if (value !== undefined) config[field.id] = value;
+  }
+  // Hiding a question can hide another (and its answer): repeat until stable.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const field of FIELDS) {
+      if (field.show_when && field.id in config && !holds(field.show_when, config)) {
+        delete config[field.id];
+        changed = true;
+      }
+    }
+  }
+  for (const field of FIELDS) {
+    const box = form.querySelector(`[data-field="${field.id}"]`);
+    box.hidden = Boolean(field.show_when) && !holds(field.show_when, config);
+  }
+  return config;
+}
+
+// ---- the worker ------------------------------------------------------------------
+let worker = null;
+let ready = false;
+let latest = 0;
+const pending = new Map();
+
+function startWorker() {
+  if (typeof WebAssembly !== "object") return failed(S["page.checker.no_wasm"]);
+  try {
+    worker = new Worker(new URL("./checker-worker.mjs", import.meta.url), { type: "module" });
+  } catch (error) {
+    return failed(String(error.message || error));
+  }
+  worker.onmessage = (event) => {
+    const message = event.data;
+    if (message.type === "ready") {
+      ready = true;
+      runtime.hidden = true;
+      update({ initial: true });
+    } else if (message.type === "failed") {
+      failed(message.error);
+    } else if (pending.has(message.id)) {
+      const resolve = pending.get(message.id);
+      pending.delete(message.id);
+      resolve(message);
+    }
+  };
+  worker.onerror = (event) => failed(event.message || "worker error");
+}
+
+function failed(reason) {
+  ready = false;
+  runtime.hidden = false;
+  runtime.classList.add("sss-failed");
+  runtime.replaceChildren(
+    fill(S["page.checker.failed"], { error: reason }) + " ",
+    el("a", { href: root.dataset.siteRoot + (data.lang === "pt-BR" ? "" : "en/") + "support-matrix/" },
+      document.querySelector('.md-nav a[href$="support-matrix/"]')?.textContent.trim() || "support-matrix"),
+  );
+}
+
+let nextId = 1;
+function evaluate(config) {
+  const id = nextId++;
+  latest = id;
+  return new Promise((resolve) => {
+    pending.set(id, resolve);
+    worker.postMessage({ id, request: JSON.stringify({ config, lang: data.lang }) });
+  }).then((message) => (id === latest ? message : null));
+}
+
+// ---- showing the verdict ----------------------------------------------------------
+function clearVerdict(prompt) {
+  verdictBox.replaceChildren();
+  verdictBox.removeAttribute("data-status");
+  result.hidden = !prompt;
+  if (prompt) verdictBox.append(el("p", { class: "sss-prompt" }, prompt));
+}
+
+function showErrors(errors) {
+  clearVerdict();
+  result.hidden = false;
+  const list = el("ul", { class: "sss-errors" });
+  for (const e of errors) list.append(el("li", { "data-field": e.field }, e.message));
+  verdictBox.append(
+    el("p", { class: "sss-status sss-status-error" }, el("span", { "aria-hidden": "true" }, "⚠ "), S["page.checker.errors_title"]),
+    list,
+    el("p", {}, S["page.checker.errors_hint"]),
+  );
+  announce.textContent = S["page.checker.errors_title"];
+}
+
+function showVerdict(verdict) {
+  verdictBox.replaceChildren();
+  result.hidden = false;
+  const status = verdict.status;
+  const heading = el("p", { class: `sss-status sss-status-${status}` },
+    el("span", { class: "sss-icon", "aria-hidden": "true" }, ICON[status] + " "),
+    el("strong", {}, S["status." + status]));
+  const list = el("ul", { class: "sss-findings" });
+  for (const f of verdict.findings) {
+    const item = el("li", { class: `sss-finding sss-sev-${f.severity}`, "data-rule": f.rule, "data-severity": f.severity },
+      el("span", { class: "sss-sev" },
+        el("span", { "aria-hidden": "true" }, ICON[f.severity] + " "), S["severity." + f.severity]),
+      " ", f.message);
+    if (f.remedy) item.append(el("p", { class: "sss-remedy" }, fill(S["cli.remedy"], { remedy: f.remedy })));
+    const label = f.facts.length ? fill(S["page.checker.see"], { facts: f.facts.join(", ") }) : S["page.checker.see_nofacts"];
+    item.append(el("p", { class: "sss-link" }, el("a", { href: root.dataset.siteRoot + f.link }, label)));
+    list.append(item);
+  }
+  verdictBox.append(heading, el("p", {}, S["status.explain." + status]), list);
+  verdictBox.setAttribute("data-status", status);
+  announce.textContent = fill(S["page.checker.announce"], { status: S["status." + status], count: verdict.findings.length });
+}
+
+// ---- wiring ---------------------------------------------------------------------------
+function syncUrl(config) {
+  const query = queryFromConfig(config);
+  if (query !== location.search) history.replaceState(history.state, "", location.pathname + query + location.hash);
+  permalink.hidden = !query;
+  permalinkLink.href = location.href;
+  permalinkLink.textContent = location.href;
+}
+
+let queryConfig = null; // what the URL held on arrival, checked once
+
+async function update({ initial = false } = {}) {
+  let config;
+  if (initial && queryConfig) {
+    config = queryConfig;
+  } else {
+    config = configFromForm();
+    syncUrl(config);
+  }
+  if (!ready) return;
+  if (!("deployment" in config) || !("email_system" in config)) {
+    if (!initial || !queryConfig) return clearVerdict(S["page.checker.prompt"]);
+  }
+  const message = await evaluate(config);
+  if (!message) return; // a newer answer is on its way
+  if (message.error) return failed(message.error);
+  const answer = JSON.parse(message.response);
+  if (answer.errors) return showErrors(answer.errors);
+  if (initial && queryConfig) {
+    queryConfig = null;
+    return update(); // the query was valid: show it as the form sees it
+  }
+  showVerdict(answer);
+}
+
+function init() {
+  form.hidden = false;
+  runtime.hidden = false;
+  startWorker();
+  const fromQuery = configFromQuery(location.search);
+  if (Object.keys(fromQuery).length) {
+    queryConfig = fromQuery;
+    for (const field of FIELDS) writeField(field, fromQuery[field.id]);
+  }
+  configFromForm();
+  permalink.hidden = !location.search;
+  permalinkLink.href = location.href;
+  permalinkLink.textContent = location.href;
+  form.addEventListener("change", () => { queryConfig = null; update(); });
+  form.addEventListener("reset", () => setTimeout(() => { queryConfig = null; update(); }));
+  form.addEventListener("submit", (event) => event.preventDefault());
+}
+
+init();
