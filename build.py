@@ -57,13 +57,13 @@ def check() -> int:
     return 0
 
 
-def build_site(site_dir: Path = REPO / "site") -> int:
+def build_site(site_dir: Path = REPO / "site", matrix_dir: Path = tooling.MATRIX_DIR) -> int:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     try:
-        sitegen.generate_docs()
+        sitegen.generate_docs(matrix_dir)
     except tooling.MatrixInvalid as exc:
         return fail(exc.issues)
     sitegen.place_checker_assets()
@@ -85,7 +85,7 @@ def build_site(site_dir: Path = REPO / "site") -> int:
         site_dir.rename(old)
     tmp.rename(site_dir)
     shutil.rmtree(old, ignore_errors=True)
-    print(f"built {site_dir.relative_to(REPO)}/")
+    print(f"built {site_dir}/")
     return 0
 
 

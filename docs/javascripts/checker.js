@@ -237,19 +237,24 @@ async function update({ initial = false } = {}) {
   showVerdict(answer);
 }
 
-function init() {
-  form.hidden = false;
-  runtime.hidden = false;
-  startWorker();
+// Take the answers from the address: on arrival, and when history moves.
+function applyQuery() {
   const fromQuery = configFromQuery(location.search);
-  if (Object.keys(fromQuery).length) {
-    queryConfig = fromQuery;
-    for (const field of FIELDS) writeField(field, fromQuery[field.id]);
-  }
+  queryConfig = Object.keys(fromQuery).length ? fromQuery : null;
+  for (const field of FIELDS) writeField(field, fromQuery[field.id]);
   configFromForm();
   permalink.hidden = !location.search;
   permalinkLink.href = location.href;
   permalinkLink.textContent = location.href;
+  if (ready) update({ initial: true });
+}
+
+function init() {
+  form.hidden = false;
+  runtime.hidden = false;
+  startWorker();
+  applyQuery();
+  window.addEventListener("popstate", applyQuery);
   form.addEventListener("change", () => { queryConfig = null; update(); });
   form.addEventListener("reset", () => setTimeout(() => { queryConfig = null; update(); }));
   form.addEventListener("submit", (event) => event.preventDefault());

@@ -1,0 +1,237 @@
+"""The built site: every entry in both languages, links that resolve, nothing off-site."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import jsonschema
+import pytest
+
+import build
+from checker import matrix as tooling
+
+from .conftest import REPO
+
+LANG_PREFIX = {"pt-BR": "", "en": "en/"}
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("build") / "site"
+    assert build.build_site(target) == 0
+    return target
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests look at."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.links, self.resources, self.alternates, self.lang = set(), [], [], {}, None
+        self.switcher = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag == "a" and "href" in a:
+            self.links.append(a["href"])
+            if "md-select__link" in (a.get("class") or "") and "hreflang" in a:
+                self.switcher[a["hreflang"]] = a["href"]
+        if tag in ("script", "img", "iframe", "audio", "video", "source") and a.get("src"):
+            self.resources.append(a["src"])
+        if tag == "link" and a.get("href"):
+            rel = a.get("rel", "")
+            if rel == "alternate" and "hreflang" in a:
+                self.alternates[a["hreflang"]] = a["href"]
+            elif rel not in ("canonical", "alternate"):
+                self.resources.append(a["href"])
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def html_files(site: Path):
+    return sorted(p for p in site.rglob("*.html") if "assets" not in p.parts)
+
+
+def page_file(site: Path, url_path: str) -> Path:
+    path = site / url_path.lstrip("/")
+    return path / "index.html" if url_path.endswith("/") or path.is_dir() else path
+
+
+def test_every_entry_and_section_has_an_anchor_in_both_languages(site, loaded):
+    for lang, prefix in LANG_PREFIX.items():
+        for _doc, page in loaded.pages:
+            html = page_file(site, f"{prefix}{page['page']['id']}/")
+            parsed = parse(html)
+            text = html.read_text(encoding="utf-8")
+            assert parsed.lang == ("pt" if lang == "pt-BR" else "en")
+            for section in page["sections"]:
+                assert section["id"] in parsed.ids
+                for entry in section["entries"]:
+                    assert entry["id"] in parsed.ids, (lang, entry["id"])
+                    assert _html_text(entry["title"][lang]) in text, (lang, entry["id"])
+                    for fact in entry["facts"]:
+                        assert fact in text
+
+
+def _html_text(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#39;")
+
+
+def test_every_email_system_is_named_in_both_languages(site, loaded):
+    systems = next(q for q in loaded.questions if q["id"] == "email_system")["values"]
+    for lang, prefix in LANG_PREFIX.items():
+        text = "".join(page_file(site, f"{prefix}{p['page']['id']}/").read_text(encoding="utf-8")
+                       for _d, p in loaded.pages)
+        for value in systems:
+            if value["id"] == "other-pop3-imap":
+                continue  # a category, not a product: the notes page names it in a sentence
+            assert _html_text(value["label"][lang]) in text, (lang, value["id"])
+
+
+def test_every_finding_link_resolves_to_an_anchor(site, loaded):
+    compiled = tooling.compile_rules(loaded)
+    for rule in compiled["rules"]:
+        for lang, link in rule["link"].items():
+            path, anchor = link.split("#")
+            assert path.startswith(LANG_PREFIX[lang])
+            assert anchor in parse(page_file(site, path)).ids, (rule["id"], link)
+
+
+def test_internal_links_resolve(site):
+    for html in html_files(site):
+        base = "http://site/" + str(html.relative_to(site))
+        for href in parse(html).links:
+            url = urlparse(urljoin(base, href))
+            if url.scheme in ("mailto",) or url.netloc not in ("site", ""):
+                continue
+            target = site / url.path.lstrip("/")
+            if url.path.endswith("/") or target.is_dir():
+                target = target / "index.html"
+            assert target.exists(), (html.relative_to(site), href)
+            if url.fragment and target.suffix == ".html":
+                assert url.fragment in parse(target).ids, (html.relative_to(site), href)
+
+
+def test_no_page_loads_anything_off_site(site):
+    for html in html_files(site):
+        for ref in parse(html).resources:
+            assert not urlparse(ref).netloc and not ref.startswith("//"), (html.relative_to(site), ref)
+    for css in site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        for ref in re.findall(r"url\(\s*['\"]?([^'\")]+)", text) + re.findall(r"@import\s+['\"]([^'\"]+)", text):
+            assert not re.match(r"(https?:)?//", ref), (css, ref)
+    for js in (site / "javascripts").glob("*"):
+        assert not re.search(r"""(import|fetch|importScripts)\s*\(?\s*['"`]https?://""", js.read_text())
+
+
+def test_language_switcher_points_to_the_same_page(site):
+    pages = [p for p in html_files(site) if p.name == "index.html" and "en" not in p.relative_to(site).parts[:1]]
+    assert len(pages) >= 7
+    for html in pages:
+        rel = html.relative_to(site).parent
+        twin = site / "en" / rel / "index.html"
+        assert twin.exists(), rel
+        for source, lang, expected in ((html, "en", twin), (twin, "pt-BR", html)):
+            parsed = parse(source)
+            base = "http://site/" + str(source.relative_to(site))
+            for where in (parsed.switcher, parsed.alternates):
+                target = urlparse(urljoin(base, where[lang])).path
+                assert page_file(site, target) == expected, (source.relative_to(site), where[lang])
+
+
+def test_theme_labels_follow_the_language(site):
+    pt = (site / "checker" / "index.html").read_text(encoding="utf-8")
+    en = (site / "en" / "checker" / "index.html").read_text(encoding="utf-8")
+    assert 'placeholder="Buscar"' in pt and 'placeholder="Search"' in en
+    assert "Índice" in (site / "notes" / "index.html").read_text(encoding="utf-8")
+    assert "Table of contents" in (site / "en" / "notes" / "index.html").read_text(encoding="utf-8")
+    assert "13/01/2022" in (site / "notes" / "index.html").read_text(encoding="utf-8")
+    assert "2022-01-13" in (site / "en" / "notes" / "index.html").read_text(encoding="utf-8")
+
+
+def test_only_the_checker_page_loads_the_runtime(site):
+    for html in html_files(site):
+        resources = " ".join(parse(html).resources)
+        is_checker = html.parent.name == "checker"
+        assert ("checker.js" in resources) == is_checker, html.relative_to(site)
+        assert "pyodide" not in resources
+
+
+def test_json_export_and_its_schema(site, loaded):
+    export = json.loads((site / "api/v1/matrix.json").read_text(encoding="utf-8"))
+    schema = json.loads((site / "api/v1/matrix.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert {r["id"] for r in export["rules"]} == {r["id"] for r in tooling.compile_rules(loaded)["rules"]}
+    entries = {e["id"] for p in export["pages"] for s in p["sections"] for e in s["entries"]}
+    assert entries == {e["id"] for _p, _s, e in tooling.iter_entries(loaded)}
+    validator = jsonschema.Draft202012Validator(schema)
+    for doc in loaded.docs:  # the published schema is the one the matrix files follow
+        validator.validate(doc.data)
+    config_schema = {**schema, "$ref": "#/$defs/configuration"}
+    jsonschema.validate({"deployment": "online", "email_system": "gmail", "sync": ["email"]}, config_schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"deployment": "cloud", "email_system": "gmail"}, config_schema)
+
+
+def test_generated_pages_say_where_they_come_from(site):
+    for name in ("support-matrix.md", "unsupported.en.md", "checker.md"):
+        head = (REPO / "docs" / name).read_text(encoding="utf-8").splitlines()[1]
+        assert head.startswith("# generated: from matrix/") and "do not edit by hand" in head
+    text = (site / "en" / "unsupported" / "index.html").read_text(encoding="utf-8")
+    assert "Page generated from matrix/unsupported.yaml" in text
+
+
+def digest_tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_two_builds_are_byte_identical(site, tmp_path):
+    docs_before = digest_tree(REPO / "docs")
+    again = tmp_path / "site"
+    assert build.build_site(again) == 0
+    first, second = digest_tree(site), digest_tree(again)
+    # sitemap.xml.gz carries the gzip time stamp of the moment it was written
+    first.pop("sitemap.xml.gz"), second.pop("sitemap.xml.gz")
+    assert first == second
+    assert digest_tree(REPO / "docs") == docs_before
+
+
+def test_a_failed_build_leaves_site_and_pages_untouched(site, tmp_path, capsys):
+    target = tmp_path / "site"
+    shutil.copytree(site, target)
+    before, docs_before = digest_tree(target), digest_tree(REPO / "docs")
+    broken = tmp_path / "matrix"
+    shutil.copytree(REPO / "matrix", broken)
+    notes = broken / "notes.yaml"
+    notes.write_text(notes.read_text(encoding="utf-8").replace("severity: limited", "severity: sort-of"), encoding="utf-8")
+    assert build.build_site(target, broken) == 1
+    err = capsys.readouterr().err
+    assert "matrix/notes.yaml:" in err and "'sort-of' is not allowed" in err and "nothing was written" in err
+    assert digest_tree(target) == before
+    assert digest_tree(REPO / "docs") == docs_before
+
+
+def test_build_check_reports_stale_pages(tmp_path):
+    assert build.check() == 0
+    page = REPO / "docs" / "notes.en.md"
+    original = page.read_text(encoding="utf-8")
+    try:
+        page.write_text(original + "\nhand edit\n", encoding="utf-8")
+        assert build.check() == 1
+    finally:
+        page.write_text(original, encoding="utf-8")
