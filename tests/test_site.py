@@ -181,7 +181,7 @@ def test_json_export_and_its_schema(site, loaded):
     validator = jsonschema.Draft202012Validator(schema)
     for doc in loaded.docs:  # the published schema is the one the matrix files follow
         validator.validate(doc.data)
-    config_schema = {**schema, "$ref": "#/$defs/configuration"}
+    config_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/configuration"}
     jsonschema.validate({"deployment": "online", "email_system": "gmail", "sync": ["email"]}, config_schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"deployment": "cloud", "email_system": "gmail"}, config_schema)
