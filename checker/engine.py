@@ -310,8 +310,10 @@ def evaluate_json(request: str) -> str:
     matrix = load_matrix()
     try:
         payload = json.loads(request)
-    except ValueError as exc:
-        problem = Problem("request", "bad_json", None, (), str(exc))
+    except ValueError:
+        # The parser's own wording differs between Python versions; ours does not.
+        message = matrix.text("error.bad_json", matrix.default_language)
+        problem = Problem("request", "bad_json", None, (), message)
         return json.dumps({"errors": [problem.to_dict()]}, ensure_ascii=False)
     if not isinstance(payload, dict):
         payload = {"config": payload}

@@ -444,7 +444,7 @@ class _Checker:
 
 
 ERROR_CODES = ("not_mapping", "unknown_field", "required", "null", "not_boolean", "not_single",
-               "unknown_value", "not_list", "empty_list", "duplicate", "unknown_language")
+               "unknown_value", "not_list", "empty_list", "duplicate", "unknown_language", "bad_json")
 _ABSENT = object()
 
 

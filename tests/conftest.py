@@ -27,6 +27,16 @@ CASES = load_cases()
 
 
 @pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The whole site, built once for the session with build.py."""
+    import build
+
+    target = tmp_path_factory.mktemp("build") / "site"
+    assert build.build_site(target) == 0
+    return target
+
+
+@pytest.fixture(scope="session")
 def engine():
     return load_matrix()
 

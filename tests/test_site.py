@@ -21,13 +21,6 @@ from .conftest import REPO
 LANG_PREFIX = {"pt-BR": "", "en": "en/"}
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("build") / "site"
-    assert build.build_site(target) == 0
-    return target
-
-
 class Page(HTMLParser):
     """The parts of a page the tests look at."""
 

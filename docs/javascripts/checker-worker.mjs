@@ -17,12 +17,28 @@ async function fetchBytes(url) {
   return response.arrayBuffer();
 }
 
+// Settles only by failing: a runtime file that cannot be had.
+function probeRuntime() {
+  const files = ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip"];
+  return Promise.all(files.map(async (name) => {
+    let response;
+    try {
+      response = await fetch(new URL(name, assets), { method: "HEAD" });
+    } catch (error) {
+      throw new Error(`${name}: ${error.message}`);
+    }
+    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+  })).then(() => new Promise(() => {}));
+}
+
 async function start() {
   const manifestResponse = await fetch(new URL("checker/manifest.json", assets));
   if (!manifestResponse.ok) throw new Error(`manifest.json: HTTP ${manifestResponse.status}`);
   const manifest = await manifestResponse.json();
   const [pyodide, wheel, rules] = await Promise.all([
-    loadPyodide({ indexURL: new URL("pyodide/", assets).href, packages: [] }),
+    // Pyodide only logs a warning when it cannot fetch its WebAssembly or
+    // standard library, and its promise never settles: probe them beside it.
+    Promise.race([loadPyodide({ indexURL: new URL("pyodide/", assets).href, packages: [] }), probeRuntime()]),
     fetchBytes(new URL("checker/" + manifest.wheel, assets)),
     fetchBytes(new URL("checker/" + manifest.rules, assets)),
   ]);

@@ -135,6 +135,8 @@ function startWorker() {
     }
   };
   worker.onerror = (event) => failed(event.message || "worker error");
+  // A last resort for a runtime that neither loads nor fails.
+  setTimeout(() => { if (!ready && !runtime.classList.contains("sss-failed")) failed("timeout"); }, 120_000);
 }
 
 function failed(reason) {

@@ -1,3 +1,5 @@
+// Site-wide behaviour, on every page.
+//
 // Keep the reader's place when switching language: same page (the i18n plugin
 // already links it), same query string (the checker's answers) and same anchor.
 // The theme has its own handler for language links that drops both, so this one
@@ -13,7 +15,16 @@
     link.href = url.href;
     event.stopPropagation();
   }
+  // The theme's search dialog has no accessible name; give it the search label.
+  function nameSearchDialog() {
+    var dialog = document.querySelector('.md-search[role="dialog"]');
+    var input = document.querySelector(".md-search__input");
+    if (dialog && input && !dialog.hasAttribute("aria-label")) {
+      dialog.setAttribute("aria-label", input.getAttribute("aria-label") || input.placeholder);
+    }
+  }
   function mount() {
+    nameSearchDialog();
     document.querySelectorAll("a.md-select__link[hreflang]").forEach(function (link) {
       if (link.dataset.keepPlace) return;
       link.dataset.keepPlace = "1";
