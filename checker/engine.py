@@ -8,6 +8,7 @@ this module interprets them and never executes anything taken from the data.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -28,6 +29,7 @@ SEVERITY_RANK = {"unsupported": 4, "unknown": 3, "limited": 2, "supported": 1, "
 STATUSES = ("supported", "limited", "unsupported", "unknown")
 
 _MISSING = object()
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,24 @@ class Matrix:
         self.fields: dict[str, dict] = {f["id"]: f for f in data["fields"]}
         self.rules: list[dict] = data["rules"]
         self.strings: dict[str, dict[str, str]] = data["strings"]
+        # Precomputed once, so an evaluation is lookups and small closures.
+        self._allowed = {name: frozenset(_allowed(spec)) for name, spec in self.fields.items()}
+        self._lists = frozenset(n for n, spec in self.fields.items() if spec["type"] == "multi")
+        self._kinds = {name: (spec["type"], self._allowed[name]) for name, spec in self.fields.items()}
+        self._labels = {
+            lang: {name: {item["id"]: item["label"][lang] for item in spec["values"]}
+                   for name, spec in self.fields.items()}
+            for lang in self.languages
+        }
+        self._defaults = [
+            (name, spec["type"] == "multi", spec["default"])
+            for name, spec in self.fields.items()
+            if not spec["required"] and spec.get("default") is not None
+        ]
+        self._required = [name for name, spec in self.fields.items() if spec["required"]]
+        self._plans: dict[tuple, list] = {}
+        self._findings: dict[tuple, Finding] = {}
+        self._placeholders: dict[tuple, tuple] = {}
 
     # -- text ---------------------------------------------------------------
     def text(self, key: str, lang: str, **values: str) -> str:
@@ -106,12 +126,8 @@ class Matrix:
         return template
 
     def value_label(self, field: str, value, lang: str) -> str:
-        spec = self.fields[field]
         key = _value_key(value)
-        for item in spec["values"]:
-            if item["id"] == key:
-                return item["label"][lang]
-        return key
+        return self._labels[lang][field].get(key, key)
 
     # -- input --------------------------------------------------------------
     def parse(self, obj, lang: str) -> dict:
@@ -123,24 +139,33 @@ class Matrix:
                 [self._problem("configuration", "not_mapping", lang, obj, field_names)]
             )
         config: dict = {}
+        kinds = self._kinds
         for key, value in obj.items():
-            if not isinstance(key, str) or key not in self.fields:
+            spec = kinds.get(key) if type(key) is str else None
+            if spec is None:
                 problems.append(self._problem(str(key), "unknown_field", lang, None, field_names))
                 continue
-            problem = self._check_value(key, value, lang)
-            if problem is None:
-                config[key] = list(value) if isinstance(value, list) else value
-            else:
-                problems.append(problem)
-        for name, spec in self.fields.items():
-            if name in obj:
+            kind, allowed = spec
+            # The common, valid case first; anything else gets its precise problem.
+            if kind == "choice":
+                if type(value) is str and value in allowed:
+                    config[key] = value
+                    continue
+            elif kind == "boolean":
+                if type(value) is bool:
+                    config[key] = value
+                    continue
+            elif (type(value) is list and value and len(set(map(str, value))) == len(value)
+                  and all(type(v) is str and v in allowed for v in value)):
+                config[key] = list(value)
                 continue
-            if spec["required"]:
-                problems.append(
-                    self._problem(name, "required", lang, None, _allowed(spec))
-                )
-            elif spec.get("default") is not None:
-                config[name] = list(spec["default"]) if spec["type"] == "multi" else spec["default"]
+            problems.append(self._check_value(key, value, lang))
+        for name in self._required:
+            if name not in obj:
+                problems.append(self._problem(name, "required", lang, None, _allowed(self.fields[name])))
+        for name, is_list, default in self._defaults:
+            if name not in obj:
+                config[name] = list(default) if is_list else default
         if problems:
             raise ConfigError(problems)
         return config
@@ -188,30 +213,76 @@ class Matrix:
     def evaluate(self, obj, lang: str | None = None) -> Verdict:
         lang = self._lang(lang)
         config = self.parse(obj, lang)
-        findings = [
-            self._finding(rule, config, lang)
-            for rule in self.rules
-            if _holds(rule["when"], config)
-        ]
-        findings.sort(key=lambda f: -SEVERITY_RANK[f.severity])  # stable: matrix order kept
-        deciding = [f.severity for f in findings if f.severity != "info"]
-        # No deciding finding means the matrix said nothing about this setup.
-        status = max(deciding, key=SEVERITY_RANK.__getitem__) if deciding else "unknown"
-        return Verdict(status, tuple(findings))
+        always, by_field = self._plan(config["deployment"], config["email_system"])
+        fired = [item for item in always if item[2](config)]
+        for name in config:
+            for item in by_field.get(name, ()):
+                if item[2](config):
+                    fired.append(item)
+        fired.sort()  # severity first (worst first), then matrix order
+        findings = tuple([
+            fixed[lang] if fixed is not None else self._finding(rule, config, lang)
+            for _order, rule, _test, fixed in fired
+        ])
+        # Worst first and "info" ranks last: the first finding decides, unless
+        # there is none that decides (the matrix said nothing about this setup).
+        status = findings[0].severity if findings else "unknown"
+        return Verdict("unknown" if status == "info" else status, findings)
+
+    def _plan(self, deployment: str, email_system: str):
+        """The rules that can fire for this deployment and email system, each
+        with its condition specialized to them and compiled to a closure, and
+        filed under one field the condition needs stated (an anchor), so an
+        evaluation only tests the rules whose anchor the configuration states."""
+        key = (deployment, email_system)
+        plan = self._plans.get(key)
+        if plan is None:
+            fixed = {"deployment": deployment, "email_system": email_system}
+            always, by_field = [], {}
+            for index, rule in enumerate(self.rules):
+                cond = _specialize(rule["when"], fixed)
+                if cond is False:
+                    continue
+                item = ((-SEVERITY_RANK[rule["severity"]], index), rule, _compile(cond, self._lists),
+                        self._fixed_findings(rule, fixed))
+                needed = sorted(_stated_by(cond)) if cond is not True else []
+                if needed:
+                    by_field.setdefault(needed[0], []).append(item)
+                else:
+                    always.append(item)
+            plan = self._plans[key] = (always, by_field)
+        return plan
+
+    def _fixed_findings(self, rule: dict, fixed: dict):
+        """A rule whose placeholders only name the plan's fixed fields gives the
+        same finding every time: render it once per language (None otherwise)."""
+        texts = "".join(rule["message"][lang] + (rule["remedy"][lang] if rule.get("remedy") else "")
+                        for lang in self.languages)
+        if not set(_PLACEHOLDER.findall(texts)) <= set(fixed):
+            return None
+        return {lang: self._finding(rule, fixed, lang) for lang in self.languages}
 
     def _finding(self, rule: dict, config: dict, lang: str) -> Finding:
-        fill = {
-            name: self._label_of(name, value, lang) for name, value in config.items()
-        }
-        remedy = rule.get("remedy")
-        return Finding(
-            rule=rule["id"],
-            severity=rule["severity"],
-            facts=tuple(rule["facts"]),
-            message=_fill(rule["message"][lang], fill),
-            remedy=_fill(remedy[lang], fill) if remedy else None,
-            link=rule["link"][lang],
-        )
+        """The finding a rule gives; its text depends only on the values its
+        placeholders name, so each distinct one is rendered once and reused."""
+        names = self._placeholders.get((rule["id"], lang))
+        if names is None:
+            texts = rule["message"][lang] + (rule["remedy"][lang] if rule.get("remedy") else "")
+            names = self._placeholders[rule["id"], lang] = tuple(sorted(set(_PLACEHOLDER.findall(texts))))
+        key = (rule["id"], lang, *[_hashable(config.get(n)) for n in names])
+        finding = self._findings.get(key)
+        if finding is None:
+            fill = {n: self._label_of(n, config[n], lang) for n in names if n in config}
+            remedy = rule.get("remedy")
+            finding = self._findings[key] = Finding(
+                rule=rule["id"],
+                severity=rule["severity"],
+                facts=tuple(rule["facts"]),
+                message=_fill(rule["message"][lang], fill),
+                remedy=_fill(remedy[lang], fill) if remedy else None,
+                link=rule["link"][lang],
+            )
+        return finding
 
     def _label_of(self, name: str, value, lang: str) -> str:
         if isinstance(value, list):
@@ -259,6 +330,76 @@ def _holds(cond: dict, config: dict) -> bool:
     return any(not _same(item, cond["not_in"]) for item in items)
 
 
+def _specialize(cond: dict, fixed: dict):
+    """Partially evaluate a condition for known field values: True, False, or
+    what is left to test."""
+    if "all" in cond or "any" in cond:
+        is_all = "all" in cond
+        rest = []
+        for sub in cond["all" if is_all else "any"]:
+            part = _specialize(sub, fixed)
+            if part is (not is_all):  # False in an all, True in an any: decided
+                return part
+            if part is not is_all:    # undecided: keep it
+                rest.append(part)
+        if not rest:
+            return is_all
+        return rest[0] if len(rest) == 1 else {"all" if is_all else "any": rest}
+    if cond["field"] in fixed:
+        return _holds(cond, fixed)
+    return cond
+
+
+def _stated_by(cond: dict) -> set:
+    """Fields that are certainly stated whenever the condition holds."""
+    if "all" in cond:
+        return set().union(*(_stated_by(c) for c in cond["all"]))
+    if "any" in cond:
+        return set.intersection(*(_stated_by(c) for c in cond["any"]))
+    return set() if "absent" in cond else {cond["field"]}
+
+
+def _compile(cond, lists: frozenset = frozenset({"sync"})):
+    """A closure that tests a specialized condition on a validated configuration
+    (values there have the field's type, so set membership is exact). `lists`
+    names the fields whose value is a list."""
+    if cond is True:
+        return _always
+    if "all" in cond or "any" in cond:
+        parts = [_compile(c, lists) for c in cond.get("all") or cond["any"]]
+        join = _both if "all" in cond else _either
+        test = parts[0]
+        for part in parts[1:]:
+            test = join(test, part)
+        return test
+    field = cond["field"]
+    if "absent" in cond:
+        return lambda config: field not in config
+    if field in lists:
+        if "in" in cond:
+            values = frozenset(cond["in"])
+            return lambda config: any(v in values for v in config.get(field, ()))
+        values = frozenset(cond["not_in"])
+        return lambda config: any(v not in values for v in config.get(field, ()))
+    if "in" in cond:
+        values = frozenset(cond["in"])
+        return lambda config: config.get(field, _MISSING) in values
+    values = frozenset(cond["not_in"]) | {_MISSING}
+    return lambda config: config.get(field, _MISSING) not in values
+
+
+def _always(config) -> bool:
+    return True
+
+
+def _both(a, b):
+    return lambda config: a(config) and b(config)
+
+
+def _either(a, b):
+    return lambda config: a(config) or b(config)
+
+
 def _same(item, values: list) -> bool:
     # Compare with types: True must not match 1, nor "true" match True.
     return any(type(item) is type(v) and item == v for v in values)
@@ -272,6 +413,10 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 def _allowed(spec: dict) -> tuple[str, ...]:
     return tuple(item["id"] for item in spec["values"])
+
+
+def _hashable(value):
+    return tuple(value) if type(value) is list else value
 
 
 def _value_key(value) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-from .engine import SEVERITY_RANK, Matrix
+from .engine import SEVERITY_RANK, Matrix, _holds, _stated_by
 
 __all__ = ["Issue", "MatrixInvalid", "Loaded", "load", "compile_rules", "export", "REPO"]
 
@@ -277,7 +277,7 @@ class _Checker:
             options.append(opts)
         for combo in product(*options):
             config = {n: v for n, v in zip(names, combo) if v is not _ABSENT}
-            if _engine_holds(cond, config):
+            if _holds(cond, config):
                 return True
         return False
 
@@ -469,25 +469,10 @@ def _fields_of(cond: dict) -> set:
     return {cond["field"]}
 
 
-def _stated_by(cond: dict) -> set:
-    """Fields certainly stated whenever the condition holds."""
-    if "all" in cond:
-        return set().union(*(_stated_by(c) for c in cond["all"]))
-    if "any" in cond:
-        parts = [_stated_by(c) for c in cond["any"]]
-        return set.intersection(*parts)
-    return set() if "absent" in cond else {cond["field"]}
-
-
 def _uses_absent(cond: dict) -> bool:
     if "all" in cond or "any" in cond:
         return any(_uses_absent(c) for c in cond.get("all") or cond.get("any"))
     return "absent" in cond
-
-
-def _engine_holds(cond: dict, config: dict) -> bool:
-    from .engine import _holds
-    return _holds(cond, config)
 
 
 def _cross_check(loaded: Loaded) -> list[Issue]:
