@@ -314,6 +314,10 @@ class _Checker:
         entry_set = {e[2] for e in entry_ids}
         for d in m.docs:
             if d.data["kind"] == "changelog":
+                dates = [c["date"] for c in d.data["changes"]]
+                for i in range(1, len(dates)):
+                    if dates[i] >= dates[i - 1]:
+                        self.add(d, ("changes", i, "date"), f"{dates[i]} is not older than the change above it ({dates[i - 1]}); list changes newest first, one per date")
                 for i, change in enumerate(d.data["changes"]):
                     for j, eid in enumerate(change["entries"]):
                         if eid not in entry_set:

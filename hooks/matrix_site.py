@@ -8,10 +8,14 @@ and leaves the last good pages in place, so the server keeps serving them.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from checker import matrix as tooling
+# The hook runs inside mkdocs, which does not put the repository on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sitegen
+from checker import matrix as tooling  # noqa: E402
+
+import sitegen  # noqa: E402
 
 
 def on_pre_build(config, **kwargs):

@@ -22,7 +22,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 
 # Page id -> template. The matrix's own pages use page.md.j2.
-EXTRA_PAGES = {"index": "index.md.j2", "checker": "checker.md.j2"}
+EXTRA_PAGES = {"index": "index.md.j2", "checker": "checker.md.j2", "changes": "changes.md.j2"}
 GENERATED_MARK = "# generated:"
 
 
@@ -59,6 +59,8 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
     sources = {s["id"]: s for s in loaded.sources}
     pages = [page for _doc, page in loaded.pages]
     files = {doc.name for doc, _ in loaded.pages}
+    changed = last_changed(loaded)
+    entry_pages = {entry["id"]: (page["page"]["id"], entry) for page, _s, entry in tooling.iter_entries(loaded)}
     rules_by_entry = {}
     for page, _section, entry in tooling.iter_entries(loaded):
         rules_by_entry[entry["id"]] = entry.get("rules", [])
@@ -81,6 +83,9 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
             questions=loaded.questions,
             pages_by_id={p["page"]["id"]: p for p in pages},
             checker_data=checker_data(loaded, lang),
+            changelog=loaded.changelog,
+            last_changed=changed,
+            entry_pages=entry_pages,
         )
         suffix = lang_suffix(lang, langs)
         for doc, page in loaded.pages:
@@ -92,6 +97,50 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
             out[f"{page_id}{suffix}.md"] = text
     del files
     return out
+
+
+def last_changed(loaded: tooling.Loaded) -> dict[str, str]:
+    """The date each entry last changed, from the changelog."""
+    dates: dict[str, str] = {}
+    for change in loaded.changelog:
+        for entry_id in change["entries"]:
+            dates[entry_id] = max(dates.get(entry_id, ""), change["date"])
+    return dates
+
+
+def atom_feed(loaded: tooling.Loaded, lang: str) -> str:
+    """The changelog as an Atom feed in one language; links are relative to the feed."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    prefix = lang_prefix(lang, loaded.languages)
+    title = loaded.strings["page.changes.feed_title"][lang]
+    changes = loaded.changelog
+    updated = (changes[0]["date"] if changes else "1970-01-01") + "T00:00:00Z"
+    entries = []
+    for change in changes:
+        link = f"../{prefix}changes/#change-{change['date']}"
+        entries.append(
+            "  <entry>\n"
+            f"    <id>urn:sss-checker:matrix-change:{change['date']}:{lang}</id>\n"
+            f"    <title>{escape(format_date(change['date'], lang))}</title>\n"
+            f"    <updated>{change['date']}T00:00:00Z</updated>\n"
+            f"    <link rel=\"alternate\" type=\"text/html\" href={quoteattr(link)}/>\n"
+            f"    <summary>{escape(change['summary'][lang])}</summary>\n"
+            "  </entry>\n"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        "<!-- generated from matrix/changelog.yaml by build.py; do not edit by hand -->\n"
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{lang}">\n'
+        f"  <id>urn:sss-checker:matrix-changes:{lang}</id>\n"
+        f"  <title>{escape(title)}</title>\n"
+        f"  <updated>{updated}</updated>\n"
+        "  <author><name>sss-checker</name></author>\n"
+        f"  <link rel=\"self\" href=\"{lang.lower()}.atom\"/>\n"
+        f"  <link rel=\"alternate\" type=\"text/html\" href=\"../{prefix}changes/\"/>\n"
+        + "".join(entries)
+        + "</feed>\n"
+    )
 
 
 def checker_data(loaded: tooling.Loaded, lang: str) -> str:
@@ -167,6 +216,7 @@ def data_files(loaded: tooling.Loaded) -> dict[str, str]:
         "api/v1/matrix.json": tooling.dumps(tooling.export(loaded)),
         "api/v1/matrix.schema.json": tooling.synced_schema(loaded),
         "assets/checker/rules.json": tooling.dumps(tooling.compile_rules(loaded)),
+        **{f"feeds/{lang.lower()}.atom": atom_feed(loaded, lang) for lang in loaded.languages},
     }
 
 

@@ -228,3 +228,49 @@ def test_build_check_reports_stale_pages(tmp_path):
         assert build.check() == 1
     finally:
         page.write_text(original, encoding="utf-8")
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.mark.parametrize("lang", LANG_PREFIX)
+def test_changes_page_and_atom_feed(site, loaded, lang):
+    import xml.etree.ElementTree as ET
+    from datetime import datetime
+
+    page = page_file(site, LANG_PREFIX[lang] + "changes/")
+    parsed = parse(page)
+    dates = [c["date"] for c in loaded.changelog]
+    assert dates == sorted(dates, reverse=True) and len(dates) >= 4
+    html = page.read_text(encoding="utf-8")
+    positions = [html.index(f'id="change-{d}"') for d in dates]
+    assert positions == sorted(positions)  # newest first
+    for change in loaded.changelog:
+        for entry_id in change["entries"]:
+            assert any(link.endswith("#" + entry_id) for link in parsed.links), entry_id
+    feed_links = [l for l in parsed.links if l.endswith(".atom")]
+    assert len(feed_links) == 1
+    feed_path = page_file(site, urlparse(urljoin("http://site/" + str(page.relative_to(site)), feed_links[0])).path)
+    root = ET.parse(feed_path).getroot()
+    assert root.tag == ATOM + "feed"
+    for element in [root] + root.findall(ATOM + "entry"):
+        assert element.find(ATOM + "id").text.startswith("urn:")
+        assert element.find(ATOM + "title").text.strip()
+        datetime.strptime(element.find(ATOM + "updated").text, "%Y-%m-%dT%H:%M:%SZ")
+    entries = root.findall(ATOM + "entry")
+    assert [e.find(ATOM + "updated").text[:10] for e in entries] == dates
+    for entry in entries:  # every entry links to its change on the page of its language
+        href = entry.find(ATOM + "link").get("href")
+        target = urlparse(urljoin("http://site/" + str(feed_path.relative_to(site)), href))
+        assert page_file(site, target.path) == page and target.fragment in parsed.ids
+    assert len({e.find(ATOM + "id").text for e in entries}) == len(entries)
+
+
+def test_every_row_shows_when_it_last_changed(site):
+    en = (site / "en" / "support-matrix" / "index.html").read_text(encoding="utf-8")
+    pt = (site / "support-matrix" / "index.html").read_text(encoding="utf-8")
+    assert "Last changed" in en and "Última alteração" in pt
+    # the online Exchange row last changed on 2020-10-09 (Exchange 2019 in, 2010 SP3 out)
+    cell = en.index('<td><a href="#online-exchange">')
+    row = en[en.rindex("<tr>", 0, cell): cell]
+    assert "2020-10-09" in row and "changes/#change-2020-10-09" in row
