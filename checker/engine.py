@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 
 __all__ = [
@@ -22,6 +21,7 @@ __all__ = [
     "evaluate",
     "evaluate_json",
     "load_matrix",
+    "use_rules",
 ]
 
 # Worst first. "info" never decides the status (lifecycle notices and the like).
@@ -434,11 +434,24 @@ def _show(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-@lru_cache(maxsize=1)
+_current: Matrix | None = None
+
+
 def load_matrix() -> Matrix:
-    """The matrix packed with this package (``checker/rules.json``)."""
-    raw = resources.files(__package__).joinpath("rules.json").read_text(encoding="utf-8")
-    return Matrix(json.loads(raw))
+    """The rules in use: those packed with this package (``checker/rules.json``)
+    unless ``use_rules`` gave others."""
+    global _current
+    if _current is None:
+        raw = resources.files(__package__).joinpath("rules.json").read_text(encoding="utf-8")
+        _current = Matrix(json.loads(raw))
+    return _current
+
+
+def use_rules(text: str) -> None:
+    """Evaluate with these compiled rules from now on. The site serves its
+    current rules beside the wheel, so an edit to the matrix needs no new wheel."""
+    global _current
+    _current = Matrix(json.loads(text))
 
 
 def evaluate(config, lang: str | None = None, matrix: Matrix | None = None) -> Verdict:

@@ -281,14 +281,39 @@ def build_wheel() -> Path:
     return wheels[0]
 
 
+def build_snapshot(wheel: Path) -> Path:
+    """A Pyodide memory snapshot with the checker imported (see make_snapshot.mjs);
+    remade only when the wheel or the runtime changed."""
+    import hashlib
+    import subprocess
+
+    runtime = REPO / "node_modules" / "pyodide"
+    digest = hashlib.sha256(wheel.read_bytes())
+    for name in ("package.json", "pyodide.asm.wasm"):
+        digest.update((runtime / name).read_bytes())
+    out = WHEEL_DIR / "snapshot.bin.gz"
+    stamp = WHEEL_DIR / ".snapshot-inputs"
+    if out.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return out
+    result = subprocess.run(["node", str(Path(__file__).with_name("make_snapshot.mjs")), str(wheel), str(out)],
+                            capture_output=True, text=True, cwd=REPO)
+    if result.returncode != 0:
+        raise RuntimeError("making the Pyodide snapshot failed:\n" + result.stderr[-2000:])
+    stamp.write_text(digest.hexdigest())
+    return out
+
+
 def place_checker_assets(docs: Path = DOCS) -> Path:
-    """The wheel, a manifest naming it, and the Pyodide runtime, under docs/assets/."""
+    """The wheel, its snapshot, a manifest naming them, and the Pyodide runtime, under docs/assets/."""
     wheel = build_wheel()
+    snapshot = build_snapshot(wheel)
     target = docs / "assets" / "checker"
     for old in target.glob("*.whl"):
         if old.name != wheel.name:
             old.unlink()
     copy_if_changed(wheel, target / wheel.name)
-    write_text_if_changed(target / "manifest.json", json.dumps({"wheel": wheel.name, "rules": "rules.json"}) + "\n")
+    copy_if_changed(snapshot, target / snapshot.name)
+    manifest = {"wheel": wheel.name, "rules": "rules.json", "snapshot": snapshot.name}
+    write_text_if_changed(target / "manifest.json", json.dumps(manifest) + "\n")
     copy_runtime(docs)
     return wheel

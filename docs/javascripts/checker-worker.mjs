@@ -31,27 +31,50 @@ function probeRuntime() {
   })).then(() => new Promise(() => {}));
 }
 
+async function fetchText(url) {
+  return new TextDecoder().decode(await fetchBytes(url));
+}
+
+// Restore the build's memory snapshot (the checker already imported): much
+// faster than starting Python. Throws if anything about it fails.
+async function fromSnapshot(manifest, indexURL) {
+  if (!manifest.snapshot || typeof DecompressionStream !== "function") throw new Error("no snapshot");
+  const snapshot = fetch(new URL("checker/" + manifest.snapshot, assets)).then((response) => {
+    if (!response.ok) throw new Error(`${manifest.snapshot}: HTTP ${response.status}`);
+    return new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+  });
+  const pyodide = await Promise.race([
+    loadPyodide({ indexURL, packages: [], _loadSnapshot: snapshot }),
+    probeRuntime(),
+  ]);
+  return pyodide.pyimport("checker.engine");
+}
+
+// The plain way: start Python, install the wheel, import the checker.
+async function fromWheel(manifest, indexURL) {
+  const wheel = fetchBytes(new URL("checker/" + manifest.wheel, assets));
+  const pyodide = await Promise.race([loadPyodide({ indexURL, packages: [] }), probeRuntime()]);
+  pyodide.unpackArchive(await wheel, "wheel");
+  return pyodide.pyimport("checker.engine");
+}
+
 async function start() {
   const manifestResponse = await fetch(new URL("checker/manifest.json", assets));
   if (!manifestResponse.ok) throw new Error(`manifest.json: HTTP ${manifestResponse.status}`);
   const manifest = await manifestResponse.json();
-  const [pyodide, wheel, rules] = await Promise.all([
-    // Pyodide only logs a warning when it cannot fetch its WebAssembly or
-    // standard library, and its promise never settles: probe them beside it.
-    Promise.race([loadPyodide({ indexURL: new URL("pyodide/", assets).href, packages: [] }), probeRuntime()]),
-    fetchBytes(new URL("checker/" + manifest.wheel, assets)),
-    fetchBytes(new URL("checker/" + manifest.rules, assets)),
-  ]);
-  pyodide.unpackArchive(wheel, "wheel");
+  const indexURL = new URL("pyodide/", assets).href;
   // The rules served beside the wheel are the current ones (they change with
   // every matrix edit while serving; the wheel changes only with the engine).
-  pyodide.globals.set("_served_rules", new TextDecoder().decode(rules));
-  pyodide.runPython(
-    "import pathlib, checker\n" +
-    "pathlib.Path(checker.__file__).with_name('rules.json').write_text(_served_rules, encoding='utf-8')\n" +
-    "del _served_rules",
-  );
-  const evaluate = pyodide.pyimport("checker.engine").evaluate_json;
+  const rules = fetchText(new URL("checker/" + manifest.rules, assets));
+  let engine;
+  try {
+    engine = await fromSnapshot(manifest, indexURL);
+  } catch (error) {
+    console.warn("checker: starting without the snapshot:", error && error.message);
+    engine = await fromWheel(manifest, indexURL);
+  }
+  engine.use_rules(await rules);
+  const evaluate = engine.evaluate_json;
   handle = ({ id, request }) => {
     try {
       self.postMessage({ id, response: evaluate(request) });
