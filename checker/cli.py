@@ -1,5 +1,6 @@
 """The command line: ``check`` answers for a configuration, ``validate`` and
-``compile`` are for maintainers of ``matrix/``.
+``compile`` are for maintainers of ``matrix/``, and ``diff`` tells a reviewer
+what a change to ``matrix/`` does to users' verdicts.
 
 Exit status of ``check``: 0 supported or limited, 1 unsupported or unknown,
 2 bad input (one line per problem on standard error, and no verdict).
@@ -31,9 +32,27 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("--matrix", default=None, help="matrix folder (default: matrix/ of this checkout)")
     comp = sub.add_parser("compile", help="validate matrix/ and write checker/rules.json")
     comp.add_argument("--check", action="store_true", help="only report whether rules.json is out of date")
+    diff = sub.add_parser(
+        "diff", help="what a change to matrix/ does: verdicts, entries and rules that differ",
+        description="Compare two versions of the matrix: the configurations whose verdict changes, "
+                    "then the entries, rules, questions, sources and pages that differ. "
+                    "Exit status: 0, or 1 with --fail-on-verdict-change when a verdict changes; "
+                    "2 for an unknown revision or an invalid matrix.")
+    diff.add_argument("old", help="the older version: a matrix folder, or a git revision of matrix/ (HEAD~1, main, a commit)")
+    diff.add_argument("new", nargs="?", default=None,
+                      help="the newer version, given the same way (default: matrix/ of the working tree)")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument("--lang", choices=load_matrix().languages, default=load_matrix().default_language)
+    diff.add_argument("--fail-on-verdict-change", action="store_true",
+                      help="exit 1 when any configuration's verdict changes")
+    diff.add_argument("--show-texts", action="store_true", help="print changed texts in full, old and new")
+    diff.add_argument("--repo", default=None,
+                      help="git repository to read revisions from (default: this checkout)")
     args = parser.parse_args(argv)
     if args.command == "check":
         return _check(args)
+    if args.command == "diff":
+        return _diff(args)
     return _maintain(args)
 
 
@@ -124,6 +143,31 @@ def _read_yaml(text: str):
         raise _InputError(f"invalid YAML: {where}{exc.problem}") from None
     except yaml.YAMLError as exc:
         raise _InputError(f"invalid YAML: {exc}") from None
+
+
+def _diff(args) -> int:
+    try:
+        from . import diff as semantic
+    except ImportError as exc:
+        print(f"diff needs the project's checkout and its tools: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    from pathlib import Path
+
+    repo = Path(args.repo) if args.repo else None
+    try:
+        old = semantic.load_version(args.old, repo)
+        new = semantic.load_version(args.new, repo) if args.new is not None else semantic.working_tree(repo)
+    except semantic.DiffError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(exc.message, file=sys.stderr)
+        return EXIT_INPUT
+    result = semantic.diff(old, new)
+    if args.format == "json":
+        print(json.dumps(semantic.to_json(result, args.lang), ensure_ascii=False, indent=2))
+    else:
+        print(semantic.render_text(result, args.lang, show_texts=args.show_texts))
+    return EXIT_NOT_SUPPORTED if args.fail_on_verdict_change and result.verdicts else EXIT_OK
 
 
 def _maintain(args) -> int:
