@@ -38,9 +38,14 @@ async function fetchText(url) {
 // Restore the build's memory snapshot (the checker already imported): much
 // faster than starting Python. Throws if anything about it fails.
 async function fromSnapshot(manifest, indexURL) {
-  if (!manifest.snapshot || typeof DecompressionStream !== "function") throw new Error("no snapshot");
-  const snapshot = fetch(new URL("checker/" + manifest.snapshot, assets)).then((response) => {
-    if (!response.ok) throw new Error(`${manifest.snapshot}: HTTP ${response.status}`);
+  // loadPyodide starts on the runtime files at once; the snapshot follows the
+  // manifest, in parallel with them.
+  const snapshot = manifest.then(async ({ snapshot: name }) => {
+    if (!name) throw new Error("no snapshot");
+    const response = await fetch(new URL("checker/" + name, assets));
+    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+    if (!name.endsWith(".gz")) return response.arrayBuffer();
+    if (typeof DecompressionStream !== "function") throw new Error("no DecompressionStream");
     return new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
   });
   const pyodide = await Promise.race([
@@ -52,20 +57,21 @@ async function fromSnapshot(manifest, indexURL) {
 
 // The plain way: start Python, install the wheel, import the checker.
 async function fromWheel(manifest, indexURL) {
-  const wheel = fetchBytes(new URL("checker/" + manifest.wheel, assets));
+  const wheel = fetchBytes(new URL("checker/" + (await manifest).wheel, assets));
   const pyodide = await Promise.race([loadPyodide({ indexURL, packages: [] }), probeRuntime()]);
   pyodide.unpackArchive(await wheel, "wheel");
   return pyodide.pyimport("checker.engine");
 }
 
 async function start() {
-  const manifestResponse = await fetch(new URL("checker/manifest.json", assets));
-  if (!manifestResponse.ok) throw new Error(`manifest.json: HTTP ${manifestResponse.status}`);
-  const manifest = await manifestResponse.json();
+  const manifest = fetch(new URL("checker/manifest.json", assets)).then((response) => {
+    if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
+    return response.json();
+  });
   const indexURL = new URL("pyodide/", assets).href;
   // The rules served beside the wheel are the current ones (they change with
   // every matrix edit while serving; the wheel changes only with the engine).
-  const rules = fetchText(new URL("checker/" + manifest.rules, assets));
+  const rules = manifest.then((m) => fetchText(new URL("checker/" + m.rules, assets)));
   let engine;
   try {
     engine = await fromSnapshot(manifest, indexURL);

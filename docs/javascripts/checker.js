@@ -117,7 +117,7 @@ const pending = new Map();
 function startWorker() {
   if (typeof WebAssembly !== "object") return failed(S["page.checker.no_wasm"]);
   try {
-    worker = new Worker(new URL("./checker-worker.mjs", import.meta.url), { type: "module" });
+    worker = window.sssWorker || new Worker(new URL("./checker-worker.mjs", import.meta.url), { type: "module" });
   } catch (error) {
     return failed(String(error.message || error));
   }
@@ -136,6 +136,9 @@ function startWorker() {
     }
   };
   worker.onerror = (event) => failed(event.message || "worker error");
+  // What the early-started worker said before this script ran.
+  for (const event of window.sssEarly || []) (event.type === "error" ? worker.onerror : worker.onmessage)(event);
+  window.sssEarly = null;
   // A last resort for a runtime that neither loads nor fails.
   setTimeout(() => { if (!ready && !runtime.classList.contains("sss-failed")) failed("timeout"); }, 120_000);
 }
