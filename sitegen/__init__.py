@@ -185,11 +185,30 @@ def write_pages(pages: dict[str, str], docs: Path = DOCS) -> list[str]:
     return changed
 
 
+_generated: dict = {}  # inputs digest -> Loaded, for this process
+
+
+def inputs_digest(root: Path) -> str:
+    """What the generated files depend on: the matrix and the templates."""
+    import hashlib
+
+    digest = hashlib.sha256(str(root.resolve()).encode())
+    for path in sorted(root.glob("*")) + sorted(TEMPLATES.glob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def generate_docs(root: Path = tooling.MATRIX_DIR, docs: Path = DOCS) -> tooling.Loaded:
     """Validate the matrix, refresh the compiled rules and write the pages.
 
-    Raises MatrixInvalid (nothing written) when the matrix has problems.
+    Raises MatrixInvalid (nothing written) when the matrix has problems. Does
+    nothing when neither the matrix nor the templates changed since this
+    process last generated them (MkDocs calls the hook once per language).
     """
+    key = inputs_digest(root)
+    if key in _generated and all((docs / name).exists() for name in _generated[key][1]):
+        return _generated[key][0]
     loaded = tooling.load(root)
     pages = render_pages(loaded)
     data = data_files(loaded)
@@ -197,6 +216,8 @@ def generate_docs(root: Path = tooling.MATRIX_DIR, docs: Path = DOCS) -> tooling
     write_pages(pages, docs)
     for name, text in data.items():
         write_text_if_changed(docs / name, text)
+    _generated.clear()
+    _generated[key] = (loaded, list(pages) + list(data))
     return loaded
 
 
@@ -221,11 +242,16 @@ def data_files(loaded: tooling.Loaded) -> dict[str, str]:
 
 
 def copy_if_changed(src: Path, dst: Path) -> bool:
-    if dst.exists() and dst.stat().st_size == src.stat().st_size and dst.read_bytes() == src.read_bytes():
-        return False
+    """Copy unless dst is already this copy (same size and time stamp: the
+    runtime files are large, and reading them on every build costs time)."""
+    a = src.stat()
+    if dst.exists():
+        b = dst.stat()
+        if a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns:
+            return False
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.name + ".tmp")
-    shutil.copyfile(src, tmp)
+    shutil.copy2(src, tmp)
     tmp.replace(dst)
     return True
 
@@ -289,8 +315,8 @@ def build_snapshot(wheel: Path) -> Path:
 
     runtime = REPO / "node_modules" / "pyodide"
     digest = hashlib.sha256(wheel.read_bytes())
-    for name in ("package.json", "pyodide.asm.wasm"):
-        digest.update((runtime / name).read_bytes())
+    # The pinned package's version names the runtime: no need to hash 10 MB of wasm.
+    digest.update((runtime / "package.json").read_bytes())
     out = WHEEL_DIR / "snapshot.bin.gz"
     stamp = WHEEL_DIR / ".snapshot-inputs"
     if out.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
