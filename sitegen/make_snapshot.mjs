@@ -1,8 +1,9 @@
 // Build-time: a Pyodide memory snapshot with the checker already imported and
-// its packed rules loaded, gzipped for the site. The checker page restores it
+// its packed rules loaded. Written as is (OUT) and gzipped (OUT.gz); the site
+// serves the gzipped one. The checker page restores it
 // instead of starting Python from scratch (several times faster to answer).
 //
-//   node sitegen/make_snapshot.mjs WHEEL OUT.gz
+//   node sitegen/make_snapshot.mjs WHEEL OUT
 //
 // Uses Pyodide's own snapshot support (`_makeSnapshot`, `makeMemorySnapshot`,
 // `_loadSnapshot`), which the pinned version ships but marks private: the page
@@ -18,5 +19,7 @@ const wheel = await readFile(wheelPath);
 pyodide.unpackArchive(new Uint8Array(wheel.buffer, wheel.byteOffset, wheel.byteLength), "wheel");
 pyodide.runPython("import checker.engine, json\nchecker.engine.load_matrix()");
 const snapshot = pyodide.makeMemorySnapshot();
-await writeFile(outPath, gzipSync(snapshot, { level: 6 }));
-console.log(JSON.stringify({ bytes: snapshot.length, gzipped: (await readFile(outPath)).length }));
+await writeFile(outPath, snapshot);
+const gzipped = gzipSync(snapshot, { level: 6 });
+await writeFile(outPath + ".gz", gzipped);
+console.log(JSON.stringify({ bytes: snapshot.length, gzipped: gzipped.length }));

@@ -145,6 +145,8 @@ def test_fresh_load_evaluates_at_once_in_the_page_language(page, base_url, lang)
     for case in CASES:
         picks.setdefault(case["status"], case)
     assert set(picks) == {"supported", "limited", "unsupported", "unknown"}
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text))
     for case in picks.values():
         page.goto(base_url + LANGS[lang] + "checker/" + query(case["config"]), wait_until="domcontentloaded")
         assert page.get_attribute("#sss-verdict", "data-status") is None  # nothing before evaluation
@@ -158,6 +160,8 @@ def test_fresh_load_evaluates_at_once_in_the_page_language(page, base_url, lang)
                 assert page.input_value(f"#sss-{name}") == (str(value).lower() if isinstance(value, bool) else value)
         link = page.get_attribute("#sss-verdict [data-rule] a", "href")
         assert link.startswith("../" if lang == "pt-BR" else "../../")
+    # the build's memory snapshot was used, not the slower fallback
+    assert not [w for w in warnings if "without the snapshot" in w], warnings
 
 
 def test_keyboard_only_and_permalink_round_trip(page, context, base_url):

@@ -4,9 +4,14 @@
 //
 // Protocol: {id, request: JSON string} in, {id, response: JSON string} out;
 // {type: "ready"} once loaded, {type: "failed", error} if loading failed.
-import { loadPyodide } from "../assets/pyodide/pyodide.mjs";
-
 const assets = new URL("../assets/", import.meta.url);
+// Ask for the manifest first, then load the runtime's module while it comes.
+const manifest = fetch(new URL("checker/manifest.json", assets)).then((response) => {
+  if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
+  return response.json();
+});
+manifest.catch(() => {}); // reported by start()
+const { loadPyodide } = await import("../assets/pyodide/pyodide.mjs");
 const queue = [];
 let handle = (message) => queue.push(message);
 self.onmessage = (event) => handle(event.data);
@@ -64,10 +69,6 @@ async function fromWheel(manifest, indexURL) {
 }
 
 async function start() {
-  const manifest = fetch(new URL("checker/manifest.json", assets)).then((response) => {
-    if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
-    return response.json();
-  });
   const indexURL = new URL("pyodide/", assets).href;
   // The rules served beside the wheel are the current ones (they change with
   // every matrix edit while serving; the wheel changes only with the engine).
