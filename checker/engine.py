@@ -480,4 +480,19 @@ def evaluate_json(request: str) -> str:
         verdict = matrix.evaluate(payload.get("config"), lang if isinstance(lang, str) else None)
     except ConfigError as exc:
         return json.dumps({"errors": [p.to_dict() for p in exc.problems]}, ensure_ascii=False)
-    return json.dumps(verdict.to_dict(), ensure_ascii=False)
+    return verdict_json(verdict)
+
+
+_finding_json: dict[Finding, str] = {}
+
+
+def verdict_json(verdict: Verdict) -> str:
+    """``json.dumps(verdict.to_dict(), ensure_ascii=False)``, with each finding
+    serialized once: findings repeat across evaluations, their text is long."""
+    parts = []
+    for finding in verdict.findings:
+        text = _finding_json.get(finding)
+        if text is None:
+            text = _finding_json[finding] = json.dumps(finding.to_dict(), ensure_ascii=False)
+        parts.append(text)
+    return '{"status": ' + json.dumps(verdict.status) + ', "findings": [' + ", ".join(parts) + "]}"

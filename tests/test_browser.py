@@ -292,3 +292,19 @@ def test_other_pages_load_none_of_the_runtime(context, base_url):
         page.goto(base_url + path)
         page.wait_for_load_state("networkidle")
     assert requested and not [u for u in requested if "pyodide" in u or "/checker" in u or ".whl" in u]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_search_shows_results_in_the_page_language(page, base_url, lang):
+    page.goto(base_url + LANGS[lang] + "notes/")
+    page.click(".md-search__input")
+    page.keyboard.type("Exchange")
+    page.wait_for_selector("li.md-search-result__item a.md-search-result__link", state="attached", timeout=30_000)
+    page.wait_for_timeout(300)
+    shown = page.eval_on_selector_all(
+        "li.md-search-result__item:not([hidden]) a.md-search-result__link", "els => els.map(a => a.href)")
+    hidden = page.eval_on_selector_all(
+        "li.md-search-result__item[hidden] a.md-search-result__link", "els => els.map(a => a.href)")
+    assert shown, "no result shown"
+    assert all(("/en/" in u) == (lang == "en") for u in shown), shown
+    assert hidden and all(("/en/" in u) != (lang == "en") for u in hidden), hidden

@@ -53,3 +53,14 @@ def test_hostile_strings_come_back_as_data():
     out = json.loads(evaluate_json(json.dumps({"config": {"deployment": hostile, "email_system": "gmail"}, "lang": "en"})))
     err = out["errors"][0]
     assert err["field"] == "deployment" and hostile in err["given"]
+
+
+def test_verdict_json_is_exactly_the_plain_serialization():
+    from checker.engine import verdict_json
+
+    from .configs import generate
+
+    for config in generate(2000, seed=3):
+        for lang in ("pt-BR", "en"):
+            verdict = evaluate(config, lang)
+            assert verdict_json(verdict) == json.dumps(verdict.to_dict(), ensure_ascii=False)

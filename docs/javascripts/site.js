@@ -23,8 +23,26 @@
       dialog.setAttribute("aria-label", input.getAttribute("aria-label") || input.placeholder);
     }
   }
+  // The search index holds both languages; show the results in the page's own.
+  function isEnglish(href) {
+    return new URL(href, location.href).pathname.split("/").indexOf("en") !== -1;
+  }
+  function filterResults(list) {
+    var english = document.documentElement.lang === "en";
+    list.querySelectorAll("li.md-search-result__item").forEach(function (item) {
+      var link = item.querySelector("a.md-search-result__link");
+      if (link) item.hidden = isEnglish(link.getAttribute("href")) !== english;
+    });
+  }
+  function filterSearch() {
+    var list = document.querySelector(".md-search-result__list");
+    if (!list || list.dataset.langFilter) return;
+    list.dataset.langFilter = "1";
+    new MutationObserver(function () { filterResults(list); }).observe(list, { childList: true });
+  }
   function mount() {
     nameSearchDialog();
+    filterSearch();
     document.querySelectorAll("a.md-select__link[hreflang]").forEach(function (link) {
       if (link.dataset.keepPlace) return;
       link.dataset.keepPlace = "1";
