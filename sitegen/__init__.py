@@ -58,12 +58,9 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
     langs = loaded.languages
     sources = {s["id"]: s for s in loaded.sources}
     pages = [page for _doc, page in loaded.pages]
-    files = {doc.name for doc, _ in loaded.pages}
     changed = last_changed(loaded)
     entry_pages = {entry["id"]: (page["page"]["id"], entry) for page, _s, entry in tooling.iter_entries(loaded)}
-    rules_by_entry = {}
-    for page, _section, entry in tooling.iter_entries(loaded):
-        rules_by_entry[entry["id"]] = entry.get("rules", [])
+    labels = {q["id"]: {v["id"]: v["label"] for v in q["values"]} for q in loaded.questions}
     out: dict[str, str] = {}
     for lang in langs:
         def t(key, **values):
@@ -75,9 +72,7 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
         common = dict(
             lang=lang, langs=langs, t=t, sources=sources, pages=pages,
             date=lambda v: format_date(v, lang),
-            q={q["id"]: q for q in loaded.questions},
-            value_label=lambda field, value: next(
-                v["label"][lang] for v in {q["id"]: q for q in loaded.questions}[field]["values"] if v["id"] == value),
+            value_label=lambda field, value: labels[field][value][lang],
             prefix=lang_prefix(lang, langs),
             site_root="../" + "../" * lang_prefix(lang, langs).count("/"),
             questions=loaded.questions,
@@ -90,12 +85,11 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
         suffix = lang_suffix(lang, langs)
         for doc, page in loaded.pages:
             text = env.get_template("page.md.j2").render(
-                page=page, source_file=doc.name, rules_by_entry=rules_by_entry, **common)
+                page=page, source_file=doc.name, **common)
             out[f"{page['page']['id']}{suffix}.md"] = text
         for page_id, template in EXTRA_PAGES.items():
             text = env.get_template(template).render(source_file="matrix/strings.yaml", **common)
             out[f"{page_id}{suffix}.md"] = text
-    del files
     return out
 
 
