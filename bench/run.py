@@ -258,6 +258,9 @@ def live_edit_figure(runs: int) -> dict:
         target.write_text(original, encoding="utf-8")
         server.terminate()
         server.wait(timeout=30)
+        import sitegen
+
+        sitegen.generate_docs()  # the server may have stopped before seeing the file restored
     return {"live_edit_s": summary(times)}
 
 
