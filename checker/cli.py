@@ -102,10 +102,11 @@ def _read_config(name: str):
         if name == "-":
             text = sys.stdin.read()
         else:
-            with open(name, encoding="utf-8") as fh:
+            with open(name, encoding="utf-8-sig") as fh:  # a BOM from Windows editors is fine
                 text = fh.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise _InputError(f"cannot read the file: {getattr(exc, 'strerror', None) or exc}") from None
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise _InputError("the file is empty; expected a YAML or JSON mapping of field: value")
     if name.endswith(".json") or text.lstrip().startswith(("{", "[")):

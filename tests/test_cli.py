@@ -87,6 +87,14 @@ def test_every_problem_is_reported_at_once():
     assert lines[-1].startswith("4 problem(s)")
 
 
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    cfg = tmp_path / "setup.json"
+    cfg.write_bytes(b"\xef\xbb\xbf" + b'{"deployment": "online", "email_system": "gmail"}')
+    result = run("check", str(cfg), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "supported"
+
+
 def test_missing_file_is_an_input_error(tmp_path):
     result = run("check", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
