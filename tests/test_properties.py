@@ -31,7 +31,7 @@ def valid_configs(draw):
     return config
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(json_like, near_configs), st.sampled_from(["pt-BR", "en"]))
 def test_any_input_gives_a_verdict_or_an_input_error(obj, lang):
     try:
@@ -45,7 +45,7 @@ def test_any_input_gives_a_verdict_or_an_input_error(obj, lang):
     assert ("errors" in answer) != ("status" in answer)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(valid_configs(), st.randoms())
 def test_evaluation_is_deterministic_and_order_free(config, rnd):
     first = evaluate(config, "en")
@@ -55,7 +55,7 @@ def test_evaluation_is_deterministic_and_order_free(config, rnd):
     assert evaluate(config, "en") == first
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(valid_configs(), st.data())
 def test_stating_more_never_makes_an_unsupported_setup_supported(config, data):
     before = evaluate(config, "en")
