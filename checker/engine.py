@@ -20,6 +20,7 @@ __all__ = [
     "Verdict",
     "evaluate",
     "evaluate_json",
+    "fill_placeholders",
     "load_matrix",
     "use_rules",
 ]
@@ -120,10 +121,7 @@ class Matrix:
 
     # -- text ---------------------------------------------------------------
     def text(self, key: str, lang: str, **values: str) -> str:
-        template = self.strings[key][lang]
-        for name, value in values.items():
-            template = template.replace("{" + name + "}", value)
-        return template
+        return fill_placeholders(self.strings[key][lang], values)
 
     def value_label(self, field: str, value, lang: str) -> str:
         key = _value_key(value)
@@ -256,19 +254,14 @@ class Matrix:
     def _fixed_findings(self, rule: dict, fixed: dict):
         """A rule whose placeholders only name the plan's fixed fields gives the
         same finding every time: render it once per language (None otherwise)."""
-        texts = "".join(rule["message"][lang] + (rule["remedy"][lang] if rule.get("remedy") else "")
-                        for lang in self.languages)
-        if not set(_PLACEHOLDER.findall(texts)) <= set(fixed):
+        if not all(set(self._placeholder_names(rule, lang)) <= set(fixed) for lang in self.languages):
             return None
         return {lang: self._finding(rule, fixed, lang) for lang in self.languages}
 
     def _finding(self, rule: dict, config: dict, lang: str) -> Finding:
         """The finding a rule gives; its text depends only on the values its
         placeholders name, so each distinct one is rendered once and reused."""
-        names = self._placeholders.get((rule["id"], lang))
-        if names is None:
-            texts = rule["message"][lang] + (rule["remedy"][lang] if rule.get("remedy") else "")
-            names = self._placeholders[rule["id"], lang] = tuple(sorted(set(_PLACEHOLDER.findall(texts))))
+        names = self._placeholder_names(rule, lang)
         key = (rule["id"], lang, *[_hashable(config.get(n)) for n in names])
         finding = self._findings.get(key)
         if finding is None:
@@ -278,11 +271,19 @@ class Matrix:
                 rule=rule["id"],
                 severity=rule["severity"],
                 facts=tuple(rule["facts"]),
-                message=_fill(rule["message"][lang], fill),
-                remedy=_fill(remedy[lang], fill) if remedy else None,
+                message=fill_placeholders(rule["message"][lang], fill),
+                remedy=fill_placeholders(remedy[lang], fill) if remedy else None,
                 link=rule["link"][lang],
             )
         return finding
+
+    def _placeholder_names(self, rule: dict, lang: str) -> tuple[str, ...]:
+        """The fields a rule's message and remedy name in one language."""
+        names = self._placeholders.get((rule["id"], lang))
+        if names is None:
+            texts = rule["message"][lang] + (rule["remedy"][lang] if rule.get("remedy") else "")
+            names = self._placeholders[rule["id"], lang] = tuple(sorted(set(_PLACEHOLDER.findall(texts))))
+        return names
 
     def _label_of(self, name: str, value, lang: str) -> str:
         if isinstance(value, list):
@@ -359,7 +360,7 @@ def _stated_by(cond: dict) -> set:
     return set() if "absent" in cond else {cond["field"]}
 
 
-def _compile(cond, lists: frozenset = frozenset({"sync"})):
+def _compile(cond, lists: frozenset):
     """A closure that tests a specialized condition on a validated configuration
     (values there have the field's type, so set membership is exact). `lists`
     names the fields whose value is a list."""
@@ -405,7 +406,8 @@ def _same(item, values: list) -> bool:
     return any(type(item) is type(v) and item == v for v in values)
 
 
-def _fill(template: str, values: dict[str, str]) -> str:
+def fill_placeholders(template: str, values: dict[str, str]) -> str:
+    """Put each value in place of its ``{name}``; other braces stay as they are."""
     for name, value in values.items():
         template = template.replace("{" + name + "}", value)
     return template
