@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-from .engine import SEVERITY_RANK, Matrix, _holds, _stated_by
+from .engine import SEVERITY_RANK, STATUSES, Matrix, _holds, _stated_by
 
 __all__ = ["Issue", "MatrixInvalid", "Loaded", "load", "compile_rules", "export", "REPO"]
 
@@ -424,8 +424,8 @@ class _Checker:
     def check_strings(self) -> None:
         doc = next((d for d in self.m.docs if d.data["kind"] == "strings"), None)
         needed = (
-            [f"status.{s}" for s in ("supported", "limited", "unsupported", "unknown")]
-            + [f"status.explain.{s}" for s in ("supported", "limited", "unsupported", "unknown")]
+            [f"status.{s}" for s in STATUSES]
+            + [f"status.explain.{s}" for s in STATUSES]
             + [f"severity.{s}" for s in SEVERITY_RANK]
             + [f"error.{c}" for c in ERROR_CODES]
         )
@@ -501,10 +501,14 @@ def derive_condition(kind: str, row: dict) -> dict:
     ]}]}
 
 
+def lang_prefix(lang: str, languages) -> str:
+    """Where a language's pages live: the first language at the root, others under their code."""
+    return "" if lang == languages[0] else lang.split("-")[0].lower() + "/"
+
+
 def page_link(page_id: str, anchor: str, lang: str, languages: tuple[str, ...]) -> str:
-    """Site-relative link to an anchor: the first language at the root, others under their code."""
-    prefix = "" if lang == languages[0] else lang.split("-")[0].lower() + "/"
-    return f"{prefix}{page_id}/#{anchor}"
+    """Site-relative link to an anchor of a page in one language."""
+    return f"{lang_prefix(lang, languages)}{page_id}/#{anchor}"
 
 
 def iter_entries(loaded: Loaded):
@@ -555,9 +559,9 @@ def compile_rules(loaded: Loaded) -> dict:
     }
 
 
-def export(loaded: Loaded) -> dict:
+def export(loaded: Loaded, compiled: dict | None = None) -> dict:
     """The whole matrix as data, for the site's JSON export."""
-    compiled = compile_rules(loaded)
+    compiled = compiled or compile_rules(loaded)
     return {
         "_generated": "Generated from matrix/*.yaml by build.py; do not edit by hand.",
         "languages": compiled["languages"],
@@ -609,22 +613,26 @@ def synced_schema(loaded: Loaded) -> str:
     return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
 
 
-def outputs(loaded: Loaded) -> dict[Path, str]:
+def outputs(loaded: Loaded, compiled: dict | None = None) -> dict[Path, str]:
     """Every file `compile` writes, with its expected text."""
-    return {RULES_JSON: dumps(compile_rules(loaded)), loaded.root / "schema.json": synced_schema(loaded)}
+    return {RULES_JSON: dumps(compiled or compile_rules(loaded)), loaded.root / "schema.json": synced_schema(loaded)}
 
 
-def write_outputs(loaded: Loaded) -> list[Path]:
-    """Write what changed; each file atomically, so a reader never sees half a file."""
-    changed = []
-    for target, text in outputs(loaded).items():
-        if target.exists() and target.read_text(encoding="utf-8") == text:
-            continue
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-        changed.append(target)
-    return changed
+def write_text_if_changed(path: Path, text: str) -> bool:
+    """Write only a change, and atomically, so a reader never sees half a file
+    (and a watching server does not rebuild for nothing)."""
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return True
+
+
+def write_outputs(loaded: Loaded, texts: dict[Path, str] | None = None) -> list[Path]:
+    """Write the compiled files that changed."""
+    return [target for target, text in (texts or outputs(loaded)).items() if write_text_if_changed(target, text)]
 
 
 def stale_outputs(loaded: Loaded) -> list[Path]:

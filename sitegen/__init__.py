@@ -15,6 +15,8 @@ from pathlib import Path
 import jinja2
 
 from checker import matrix as tooling
+from checker.engine import fill_placeholders
+from checker.matrix import lang_prefix, write_text_if_changed
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -29,10 +31,6 @@ GENERATED_MARK = "# generated:"
 def lang_suffix(lang: str, languages) -> str:
     """MkDocs static-i18n's suffix layout: the default language has none."""
     return "" if lang == languages[0] else "." + lang.split("-")[0].lower()
-
-
-def lang_prefix(lang: str, languages) -> str:
-    return "" if lang == languages[0] else lang.split("-")[0].lower() + "/"
 
 
 def format_date(value: str, lang: str) -> str:
@@ -64,10 +62,7 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
     out: dict[str, str] = {}
     for lang in langs:
         def t(key, **values):
-            text = loaded.strings[key][lang]
-            for k, v in values.items():
-                text = text.replace("{" + k + "}", str(v))
-            return text
+            return fill_placeholders(loaded.strings[key][lang], {k: str(v) for k, v in values.items()})
 
         common = dict(
             lang=lang, langs=langs, t=t, sources=sources, pages=pages,
@@ -146,7 +141,10 @@ def checker_data(loaded: tooling.Loaded, lang: str) -> str:
     ]
     strings = {k: v[lang] for k, v in loaded.strings.items()
                if k.startswith(("page.checker.", "status.", "severity.", "cli.remedy"))}
-    text = json.dumps({"lang": lang, "fields": fields, "strings": strings}, ensure_ascii=False, sort_keys=True)
+    matrix_page = next(page["page"] for _doc, page in loaded.pages if page["page"]["id"] == "support-matrix")
+    fallback = {"href": lang_prefix(lang, loaded.languages) + "support-matrix/", "title": matrix_page["title"][lang]}
+    text = json.dumps({"lang": lang, "fields": fields, "strings": strings, "matrix_page": fallback},
+                      ensure_ascii=False, sort_keys=True)
     # Inside <script>: no "</" may close the element early.
     return text.replace("</", "<\\/")
 
@@ -205,8 +203,9 @@ def generate_docs(root: Path = tooling.MATRIX_DIR, docs: Path = DOCS) -> tooling
         return _generated[key][0]
     loaded = tooling.load(root)
     pages = render_pages(loaded)
-    data = data_files(loaded)
-    tooling.write_outputs(loaded)
+    compiled = tooling.compile_rules(loaded)
+    data = data_files(loaded, compiled)
+    tooling.write_outputs(loaded, tooling.outputs(loaded, compiled))
     write_pages(pages, docs)
     for name, text in data.items():
         write_text_if_changed(docs / name, text)
@@ -215,22 +214,13 @@ def generate_docs(root: Path = tooling.MATRIX_DIR, docs: Path = DOCS) -> tooling
     return loaded
 
 
-def write_text_if_changed(path: Path, text: str) -> bool:
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return True
-
-
-def data_files(loaded: tooling.Loaded) -> dict[str, str]:
+def data_files(loaded: tooling.Loaded, compiled: dict | None = None) -> dict[str, str]:
     """The JSON export, its schema and the checker's rules, by path under docs/."""
+    compiled = compiled or tooling.compile_rules(loaded)
     return {
-        "api/v1/matrix.json": tooling.dumps(tooling.export(loaded)),
+        "api/v1/matrix.json": tooling.dumps(tooling.export(loaded, compiled)),
         "api/v1/matrix.schema.json": tooling.synced_schema(loaded),
-        "assets/checker/rules.json": tooling.dumps(tooling.compile_rules(loaded)),
+        "assets/checker/rules.json": tooling.dumps(compiled),
         **{f"feeds/{lang.lower()}.atom": atom_feed(loaded, lang) for lang in loaded.languages},
     }
 
