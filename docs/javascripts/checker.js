@@ -149,8 +149,7 @@ function failed(reason) {
   runtime.classList.add("sss-failed");
   runtime.replaceChildren(
     fill(S["page.checker.failed"], { error: reason }) + " ",
-    el("a", { href: root.dataset.siteRoot + (data.lang === "pt-BR" ? "" : "en/") + "support-matrix/" },
-      document.querySelector('.md-nav a[href$="support-matrix/"]')?.textContent.trim() || "support-matrix"),
+    el("a", { href: root.dataset.siteRoot + data.matrix_page.href }, data.matrix_page.title),
   );
 }
 
