@@ -213,7 +213,11 @@ function showVerdict(verdict) {
 function syncUrl(config) {
   const query = queryFromConfig(config);
   if (query !== location.search) history.replaceState(history.state, "", location.pathname + query + location.hash);
-  permalink.hidden = !query;
+  showPermalink();
+}
+
+function showPermalink() {
+  permalink.hidden = !location.search;
   permalinkLink.href = location.href;
   permalinkLink.textContent = location.href;
 }
@@ -232,13 +236,10 @@ async function update({ initial = false } = {}) {
   const complete = "deployment" in config && "email_system" in config;
   // Ask first, then update the address while the worker answers.
   const asked = ready && (complete || fromQuery) ? evaluate(config) : null;
-  if (!asked) {
-    if (!fromQuery) syncUrlSoon(config);
-    return ready ? clearVerdict(S["page.checker.prompt"]) : undefined;
-  }
   // The address follows once the edits pause: rewriting it costs a few
   // milliseconds a frame, which the answer should not wait for.
   if (!fromQuery) syncUrlSoon(config);
+  if (!asked) return ready ? clearVerdict(S["page.checker.prompt"]) : undefined;
   const message = await asked;
   if (!message) return; // a newer answer is on its way
   if (message.error) return failed(message.error);
@@ -257,9 +258,7 @@ function applyQuery() {
   queryConfig = Object.keys(fromQuery).length ? fromQuery : null;
   for (const field of FIELDS) writeField(field, fromQuery[field.id]);
   configFromForm();
-  permalink.hidden = !location.search;
-  permalinkLink.href = location.href;
-  permalinkLink.textContent = location.href;
+  showPermalink();
   if (ready) update({ initial: true });
 }
 
