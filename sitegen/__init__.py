@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 
 from checker import matrix as tooling
-from checker.engine import fill_placeholders
+from checker.engine import Matrix, fill_placeholders
 from checker.matrix import lang_prefix, write_text_if_changed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,6 +59,7 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
     changed = last_changed(loaded)
     entry_pages = {entry["id"]: (page["page"]["id"], entry) for page, _s, entry in tooling.iter_entries(loaded)}
     labels = {q["id"]: {v["id"]: v["label"] for v in q["values"]} for q in loaded.questions}
+    grids = matrix_grids(loaded)
     out: dict[str, str] = {}
     for lang in langs:
         def t(key, **values):
@@ -76,6 +77,8 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
             changelog=loaded.changelog,
             last_changed=changed,
             entry_pages=entry_pages,
+            grids=grids,
+            link_from=lambda page_id, link: link_from(page_id, link, lang, langs),
         )
         suffix = lang_suffix(lang, langs)
         for doc, page in loaded.pages:
@@ -86,6 +89,95 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
             text = env.get_template(template).render(source_file="matrix/strings.yaml", **common)
             out[f"{page_id}{suffix}.md"] = text
     return out
+
+
+GRID_COLUMNS = ("email", "appointments-contacts-tasks", "protocol")
+
+
+def link_from(page_id: str, link: str, lang: str, languages) -> str:
+    """A rule's site-relative link, written relative to one generated page."""
+    prefix = lang_prefix(lang, languages)
+    target = link[len(prefix):] if link.startswith(prefix) else link
+    if target.startswith(page_id + "/#"):
+        return target[len(page_id) + 1:]
+    return "../" + target
+
+
+def matrix_grids(loaded: tooling.Loaded) -> list[dict]:
+    """The support matrix as one grid per deployment: every email system the
+    questions name × email sync, appointments/contacts/tasks sync and protocol.
+
+    Each cell's status is what the checker itself answers for that pair and
+    that sync item (the same compiled rules the page and the CLI use), with the
+    finding that decides it; the protocol cell comes from the matrix row that
+    covers the pair, and names the protocols it allows. End-of-support notices
+    are the lifecycle entries' findings.
+    """
+    compiled = tooling.compile_rules(loaded)
+    engine = Matrix(compiled)
+    rules = {r["id"]: r for r in compiled["rules"]}
+    lang0 = loaded.languages[0]
+    lifecycle = {}
+    rows = {}
+    for page, section, entry in tooling.iter_entries(loaded):
+        if section["id"] == "lifecycle":
+            for rule in entry.get("rules", []):
+                if rule["severity"] == "info":
+                    lifecycle[rule["id"]] = entry
+        row = entry.get("row")
+        if row:
+            for system in row["email_systems"]:
+                rows[(row["deployment"], system)] = (section, entry)
+    sources = {s["id"]: s for s in loaded.sources}
+    fields = {q["id"]: q for q in loaded.questions}
+    grids = []
+    for deployment in (v["id"] for v in fields["deployment"]["values"]):
+        covered = [entry for (d, _s), (_sec, entry) in rows.items() if d == deployment]
+        section = next(sec for (d, _s), (sec, _e) in rows.items() if d == deployment)
+        source = sources[covered[0]["source"]]
+        grid_rows = []
+        for system in (v["id"] for v in fields["email_system"]["values"]):
+            cells = {}
+            for item in ("email", "appointments-contacts-tasks"):
+                config = {"deployment": deployment, "email_system": system, "sync": [item]}
+                verdict = engine.evaluate(config, lang0)
+                deciding = next((f for f in verdict.findings if f.severity == verdict.status), None)
+                cells[item] = {"status": verdict.status, "rule": deciding.rule if deciding else None,
+                               "link": rules[deciding.rule]["link"] if deciding else None,
+                               "config": config}
+            entry = rows.get((deployment, system), (None, None))[1]
+            if entry is not None:
+                cells["protocol"] = {
+                    "status": cells["email"]["status"], "text": entry["row"]["protocols"],
+                    "incoming": list(entry["row"]["incoming"]), "outgoing": list(entry["row"]["outgoing"]),
+                    "rule": cells["email"]["rule"], "link": cells["email"]["link"]}
+            else:
+                cells["protocol"] = None
+            eos = [
+                {"rule": f.rule, "entry": lifecycle[f.rule], "link": rules[f.rule]["link"]}
+                for f in engine.evaluate({"deployment": deployment, "email_system": system}, lang0).findings
+                if f.rule in lifecycle
+            ]
+            deciding_entry = cells["email"]["rule"]
+            grid_rows.append({"system": system, "cells": cells, "eos": eos, "entry": entry,
+                              "deciding": deciding_entry})
+        notes = []  # footnotes: each entry a cell links to, numbered in order of first use
+        for row in grid_rows:
+            for column in GRID_COLUMNS:
+                cell = row["cells"][column]
+                if cell is None or cell["link"] is None:
+                    continue
+                link = cell["link"][lang0]
+                if link not in [n["link"][lang0] for n in notes]:
+                    notes.append({"link": cell["link"], "rule": cell["rule"]})
+                cell["note"] = 1 + [n["link"][lang0] for n in notes].index(link)
+        titles = {e["id"]: e["title"] for _p, _s, e in tooling.iter_entries(loaded)}
+        for note in notes:
+            note["title"] = titles[note["link"][lang0].rsplit("#", 1)[1]] if note["link"][lang0].rsplit("#", 1)[1] in titles \
+                else titles.get(note["rule"], {lang: note["rule"] for lang in loaded.languages})
+        grids.append({"deployment": deployment, "section": section["id"], "source": source,
+                      "rows": grid_rows, "notes": notes})
+    return grids
 
 
 def last_changed(loaded: tooling.Loaded) -> dict[str, str]:
