@@ -1,0 +1,161 @@
+"""MkDocs hook: what the theme leaves in the wrong language or form for readers.
+
+- theme strings the theme does not translate (the headings' "Permanent link",
+  the palette toggle) come from matrix/strings.yaml, in the page's language;
+- a "not found" page per language: 404.html (pt-BR) and en/404.html;
+- the search: one index per language (the root's and en/'s), so results and
+  their count are in the page's language, and pt-BR words are found without
+  their accents ("locatario" finds "locatário").
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+import yaml
+from mkdocs.plugins import event_priority
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from checker.matrix import lang_prefix  # noqa: E402
+
+_strings_cache: dict = {}
+_not_found: dict[str, str] = {}
+
+
+def _strings() -> tuple[dict, tuple]:
+    path = REPO / "matrix" / "strings.yaml"
+    key = path.stat().st_mtime_ns
+    if _strings_cache.get("key") != key:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        strings = data["strings"]
+        _strings_cache.update(key=key, strings=strings, langs=tuple(strings["status.supported"]))
+    return _strings_cache["strings"], _strings_cache["langs"]
+
+
+def _lang(config) -> str:
+    language = str(config.theme["language"])
+    _s, langs = _strings()
+    for lang in langs:
+        if lang.lower() == language.lower() or lang.split("-")[0].lower() == language.split("-")[0].lower():
+            return lang
+    return langs[0]
+
+
+def _localize_theme(config) -> dict:
+    strings, langs = _strings()
+    lang = _lang(config)
+    t = {k: v[lang] for k, v in strings.items()}
+    for option in config.theme.get("palette") or []:
+        toggle = option.get("toggle")
+        if toggle:
+            toggle["name"] = t["page.palette.to_light" if option.get("scheme") == "slate" else "page.palette.to_dark"]
+    other = next(x for x in langs if x != lang)
+    return {
+        "sss_strings": t,
+        "sss_prefix": lang_prefix(lang, langs),
+        "sss_other_prefix": lang_prefix(other, langs),
+        "sss_other_lang": other,
+        "sss_og_locale": lang.replace("-", "_"),
+    }
+
+
+def on_page_context(context, page, config, nav):
+    context.update(_localize_theme(config))
+    return context
+
+
+def on_template_context(context, template_name, config):
+    context.update(_localize_theme(config))
+    return context
+
+
+def on_page_content(html_text, page, config, files):
+    strings, _langs = _strings()
+    title = html.escape(strings["page.permalink_title"][_lang(config)], quote=True)
+    return html_text.replace('title="Permanent link"', f'title="{title}"')
+
+
+_CONFIG_BASE = re.compile(r'(<script id="__config" type="application/json">\{[^<]*?"base": ")([^"]*)(")')
+
+
+def _point_search_at_language(output: str, config) -> str:
+    """Pages outside the root language read their own index: the theme finds it
+    from the config's base, so that base is the language's root."""
+    _s, langs = _strings()
+    prefix = lang_prefix(_lang(config), langs)
+    if not prefix:
+        return output
+    return _CONFIG_BASE.sub(lambda m: m.group(1) + m.group(2).rstrip("/") + "/" + prefix + m.group(3),
+                            output, count=1)
+
+
+def on_post_page(output, page, config):
+    return _point_search_at_language(output, config)
+
+
+def on_post_template(output, template_name, config):
+    if template_name != "404.html":
+        return output
+    output = _point_search_at_language(output, config)
+    _s, langs = _strings()
+    lang = _lang(config)
+    _not_found[lang] = output
+    if lang == langs[0]:
+        return output
+    target = Path(config.site_dir) / lang_prefix(lang, langs) / "404.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(output, encoding="utf-8")
+    # MkDocs writes this language's 404 at the root too: keep the root's own.
+    return _not_found.get(langs[0], output)
+
+
+def fold(text: str) -> str:
+    """Text without its accents: "locatário" -> "locatario"."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def _with_folded(doc: dict) -> dict:
+    """A search entry that also matches its words typed without accents. The
+    folded words go in a hidden element of the entry's text, which the theme
+    indexes with the rest but does not show."""
+    text = doc.get("text") or ""
+    words = re.findall(r"\w+", html.unescape(re.sub(r"<[^>]+>", " ", doc.get("title", "") + " " + text)))
+    folded = sorted({fold(w) for w in words if fold(w) != w})
+    if folded:
+        doc = dict(doc, text=text + '<span hidden class="sss-folded">' + " ".join(folded) + "</span>")
+    return doc
+
+
+def split_search_index(site_dir: Path, langs: tuple) -> None:
+    """search/search_index.json holds every language: give each language its own."""
+    index_path = site_dir / "search" / "search_index.json"
+    if not index_path.exists():
+        return
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    by_lang: dict[str, list] = {lang: [] for lang in langs}
+    prefixes = {lang: lang_prefix(lang, langs) for lang in langs if lang_prefix(lang, langs)}
+    for doc in index["docs"]:
+        lang = next((x for x, p in prefixes.items() if doc["location"].startswith(p)), langs[0])
+        location = doc["location"][len(prefixes.get(lang, "")):]
+        by_lang[lang].append(_with_folded(dict(doc, location=location)))
+    for lang, docs in by_lang.items():
+        path = site_dir / lang_prefix(lang, langs) / "search" / "search_index.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dict(index, docs=docs), ensure_ascii=False, separators=(",", ":")),
+                        encoding="utf-8")
+
+
+@event_priority(-200)  # after the i18n plugin has built every language
+def on_post_build(config):
+    i18n = config.plugins.get("i18n")
+    if i18n is not None and getattr(i18n, "building", False):
+        return  # one language of several: the index is not complete yet
+    _s, langs = _strings()
+    split_search_index(Path(config.site_dir), langs)
