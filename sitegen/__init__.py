@@ -224,18 +224,36 @@ def atom_feed(loaded: tooling.Loaded, lang: str) -> str:
     )
 
 
+def condition_fields(cond) -> set[str]:
+    """The fields a rule's condition looks at."""
+    if cond is True or cond is False or cond is None:
+        return set()
+    if "all" in cond or "any" in cond:
+        return set().union(*(condition_fields(c) for c in cond.get("all") or cond["any"]))
+    return {cond["field"]}
+
+
 def checker_data(loaded: tooling.Loaded, lang: str) -> str:
     """What the checker page's script needs, in the page's language, as inert JSON."""
     fields = [
         {"id": q["id"], "type": q["type"], "required": q["required"],
-         "values": [v["id"] for v in q["values"]], "show_when": q.get("show_when")}
+         "values": [v["id"] for v in q["values"]], "show_when": q.get("show_when"),
+         "label": q["label"][lang], "labels": {v["id"]: v["label"][lang] for v in q["values"]}}
         for q in loaded.questions
     ]
     strings = {k: v[lang] for k, v in loaded.strings.items()
                if k.startswith(("page.checker.", "status.", "severity.", "cli.remedy"))}
     matrix_page = next(page["page"] for _doc, page in loaded.pages if page["page"]["id"] == "support-matrix")
     fallback = {"href": lang_prefix(lang, loaded.languages) + "support-matrix/", "title": matrix_page["title"][lang]}
-    text = json.dumps({"lang": lang, "fields": fields, "strings": strings, "matrix_page": fallback},
+    compiled = tooling.compile_rules(loaded)
+    # Which answers each rule looks at, so the verdict can say of every answer
+    # what the matrix made of it; and which notices are end-of-support ones.
+    rule_fields = {r["id"]: sorted(condition_fields(r["when"])) for r in compiled["rules"]}
+    lifecycle = sorted(rule["id"] for _p, section, entry in tooling.iter_entries(loaded)
+                       if section["id"] == "lifecycle" for rule in entry.get("rules", [])
+                       if rule["severity"] == "info")
+    text = json.dumps({"lang": lang, "fields": fields, "strings": strings, "matrix_page": fallback,
+                       "rule_fields": rule_fields, "lifecycle_rules": lifecycle},
                       ensure_ascii=False, sort_keys=True)
     # Inside <script>: no "</" may close the element early.
     return text.replace("</", "<\\/")

@@ -192,7 +192,7 @@ def test_keyboard_only_and_permalink_round_trip(page, context, base_url):
     # questions that do not matter stay hidden: authentication is for Exchange Online
     assert other.is_hidden('[data-field="authentication"]')
     other.select_option("#sss-email_system", "exchange-online")
-    assert other.is_visible('[data-field="authentication"]')
+    assert other.get_attribute('[data-field="authentication"]', "hidden") is None
     wait_verdict(other, "supported")
     other.wait_for_url(lambda url: "email_system=exchange-online" in url)
 
@@ -220,7 +220,7 @@ HOSTILE = [
     "?deployment=online&email_system=gmail&__proto__=polluted&constructor=x",
     "?deployment=online&email_system=%22%3E%3Csvg%20onload%3Dalert(1)%3E&mfa=yes",
     "?deployment=online&email_system=gmail&mfa=1&sync=",
-    "?email_system=gmail",
+    "?deployment=online&deployment=on-premises&email_system=gmail",
 ]
 
 
@@ -301,10 +301,10 @@ def test_search_shows_results_in_the_page_language(page, base_url, lang):
     page.keyboard.type("Exchange")
     page.wait_for_selector("li.md-search-result__item a.md-search-result__link", state="attached", timeout=30_000)
     page.wait_for_timeout(300)
-    shown = page.eval_on_selector_all(
-        "li.md-search-result__item:not([hidden]) a.md-search-result__link", "els => els.map(a => a.href)")
-    hidden = page.eval_on_selector_all(
-        "li.md-search-result__item[hidden] a.md-search-result__link", "els => els.map(a => a.href)")
+    shown = page.eval_on_selector_all("li.md-search-result__item a.md-search-result__link", "els => els.map(a => a.href)")
     assert shown, "no result shown"
     assert all(("/en/" in u) == (lang == "en") for u in shown), shown
-    assert hidden and all(("/en/" in u) != (lang == "en") for u in hidden), hidden
+    # the count counts the results of the page's language only
+    count = int(page.inner_text(".md-search-result__meta").split()[0])
+    pages = page.eval_on_selector_all("li.md-search-result__item", "els => els.length")
+    assert count == pages

@@ -5,6 +5,31 @@
 // Protocol: {id, request: JSON string} in, {id, response: JSON string} out;
 // {type: "ready"} once loaded, {type: "failed", error} if loading failed.
 const assets = new URL("../assets/", import.meta.url);
+
+// Progress: every download the worker or the runtime makes is counted, and the
+// page hears {type: "progress", loaded, total} (bytes) as they arrive.
+const progress = { loaded: 0, total: 0, last: 0 };
+function reportProgress(force) {
+  const now = Date.now();
+  if (!force && now - progress.last < 100) return;
+  progress.last = now;
+  self.postMessage({ type: "progress", loaded: progress.loaded, total: progress.total });
+}
+const plainFetch = self.fetch.bind(self);
+self.fetch = async (input, init) => {
+  const response = await plainFetch(input, init);
+  if (!response.ok || !response.body || (init && init.method === "HEAD")) return response;
+  progress.total += Number(response.headers.get("Content-Length")) || 0;
+  reportProgress(true);
+  const counted = response.body.pipeThrough(new TransformStream({
+    transform(chunk, controller) {
+      progress.loaded += chunk.byteLength;
+      reportProgress(progress.loaded >= progress.total);
+      controller.enqueue(chunk);
+    },
+  }));
+  return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
+};
 // Ask for the manifest first, then load the runtime's module while it comes.
 const manifest = fetch(new URL("checker/manifest.json", assets)).then((response) => {
   if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);

@@ -6,35 +6,76 @@ const root = document.getElementById("sss-checker");
 const data = JSON.parse(document.getElementById("sss-data").textContent);
 const S = data.strings;
 const FIELDS = data.fields;
-const BY_ID = Object.fromEntries(FIELDS.map((f) => [f.id, f]));
+const BY_ID = new Map(FIELDS.map((f) => [f.id, f])); // a Map: "__proto__" is just a name here
+const RULE_FIELDS = new Map(Object.entries(data.rule_fields || {}));
+const LIFECYCLE = new Set(data.lifecycle_rules || []);
+const PRIMARY = ["deployment", "email_system", "sync"];
 const form = document.getElementById("sss-form");
 const runtime = document.getElementById("sss-runtime");
-const result = document.getElementById("sss-result");
+const runtimeText = document.getElementById("sss-runtime-text");
+const progress = document.getElementById("sss-progress");
+const panel = document.getElementById("sss-panel");
+const resultTitle = document.getElementById("sss-result-title");
 const verdictBox = document.getElementById("sss-verdict");
 const announce = document.getElementById("sss-announce");
 const permalink = document.getElementById("sss-permalink");
 const permalinkLink = document.getElementById("sss-permalink-link");
+const copyButton = document.getElementById("sss-copy");
+const copyStatus = document.getElementById("sss-copy-status");
+const printDate = document.getElementById("sss-print-date");
+const bar = document.getElementById("sss-bar");
+const barStatus = document.getElementById("sss-bar-status");
+const barCounts = document.getElementById("sss-bar-counts");
+const barOpen = document.getElementById("sss-bar-open");
+const deciding = document.getElementById("sss-deciding");
+const more = document.getElementById("sss-more");
 const ICON = { supported: "✔", limited: "!", unsupported: "✘", unknown: "?", info: "i" };
 
-const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+// One pass over the template: a value that looks like "{allowed}" stays as typed.
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (Object.hasOwn(values, k) ? String(values[k]) : m));
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   for (const child of children) node.append(child); // strings become text nodes
   return node;
 };
+const valueLabel = (field, value) => (Object.hasOwn(field.labels, String(value)) ? field.labels[String(value)] : String(value));
+const answerText = (field, value) => (Array.isArray(value) ? value : [value]).map((v) => valueLabel(field, v)).join(", ");
+const box = (id) => form.querySelector(`[data-field="${id}"]`);
 
 // ---- the query string (the URL contract) ------------------------------------
+// A partial address is a partial form: a missing answer is no error. Names and
+// values the contract does not know, or a name given twice, are errors named
+// with the question's label and the labels allowed.
 function configFromQuery(search) {
-  const config = {};
+  const config = Object.create(null);
+  const errors = [];
+  const seen = new Set();
+  const allowedFields = FIELDS.map((f) => f.label).join("; ");
   for (const [name, raw] of new URLSearchParams(search)) {
-    const field = BY_ID[name];
-    let value = raw;
-    if (field && field.type === "multi") value = raw === "" ? [] : raw.split(",");
-    else if (field && field.type === "boolean" && (raw === "true" || raw === "false")) value = raw === "true";
-    config[name] = value;
+    const field = BY_ID.get(name);
+    if (!field) {
+      errors.push({ field: name, message: fill(S["page.checker.query_unknown_field"], { given: name, allowed: allowedFields }) });
+      continue;
+    }
+    const allowed = field.values.map((v) => valueLabel(field, v)).join(", ");
+    if (seen.has(name)) {
+      errors.push({ field: name, message: fill(S["page.checker.query_repeated"], { field: field.label, allowed }) });
+      delete config[name];
+      continue;
+    }
+    seen.add(name);
+    const items = field.type === "multi" ? raw.split(",") : [raw];
+    const bad = items.find((item) => !field.values.includes(item));
+    if (bad !== undefined) {
+      errors.push({ field: name, message: fill(S["page.checker.query_unknown_value"], { field: field.label, given: bad, allowed }) });
+      continue;
+    }
+    if (field.type === "multi") config[name] = items;
+    else if (field.type === "boolean") config[name] = raw === "true";
+    else config[name] = raw;
   }
-  return config;
+  return { config, errors };
 }
 
 function queryFromConfig(config) {
@@ -101,11 +142,37 @@ function configFromForm() {
     }
   }
   for (const field of FIELDS) {
-    const box = form.querySelector(`[data-field="${field.id}"]`);
+    const node = box(field.id);
     const hide = Boolean(field.show_when) && !holds(field.show_when, config);
-    if (box.hidden !== hide) box.hidden = hide; // untouched boxes cost no style work
+    if (node.hidden !== hide) node.hidden = hide; // untouched boxes cost no style work
   }
   return config;
+}
+
+// Ask the deciding questions first: the open questions of a verdict move up,
+// most decisive first, the others stay in the collapsed group. Done only when
+// the setup (deployment, email system) changes, so a question never moves
+// away from under the reader's hand while they answer it.
+let orderedFor = null;
+function orderQuestions(openQuestions, config) {
+  const key = `${config.deployment}|${config.email_system}`;
+  if (key === orderedFor) return;
+  orderedFor = key;
+  const first = openQuestions.map((q) => q.field).filter((id) => BY_ID.has(id) && !PRIMARY.includes(id));
+  for (const id of first) deciding.append(box(id));
+  for (const field of FIELDS) {
+    if (!PRIMARY.includes(field.id) && !first.includes(field.id)) more.append(box(field.id));
+  }
+  deciding.hidden = first.length === 0;
+}
+
+function focusQuestion(id) {
+  const node = box(id);
+  if (!node) return;
+  if (more.contains(node)) more.open = true;
+  const control = node.querySelector("select, input");
+  node.scrollIntoView({ block: "center" });
+  if (control) control.focus({ preventScroll: true });
 }
 
 // ---- the worker ------------------------------------------------------------------
@@ -113,6 +180,32 @@ let worker = null;
 let ready = false;
 let latest = 0;
 const pending = new Map();
+
+// Loading progress: the worker reports the bytes of the runtime fetched so
+// far. A download that stops for STALL_MS is reported, not waited on.
+const STALL_MS = 15_000;
+let stallTimer = null;
+function formatBytes(n) {
+  return n >= 1e6 ? (n / 1e6).toFixed(1) + " MB" : Math.round(n / 1e3) + " kB";
+}
+export function onProgress(loaded, total) {
+  if (ready || runtime.classList.contains("sss-failed")) return;
+  clearTimeout(stallTimer);
+  progress.hidden = false;
+  if (total > 0) {
+    progress.max = total;
+    progress.value = Math.min(loaded, total);
+  } else {
+    progress.removeAttribute("value"); // indeterminate
+  }
+  const done = total > 0 && loaded >= total;
+  runtimeText.textContent = done
+    ? S["page.checker.starting"]
+    : fill(S[total > 0 ? "page.checker.progress" : "page.checker.progress_unknown"],
+      { loaded: formatBytes(loaded), total: formatBytes(total) });
+  if (!done) stallTimer = setTimeout(() => { if (!ready) failed(S["page.checker.stalled"]); }, STALL_MS);
+}
+window.sssProgress = onProgress; // for a worker started before this module
 
 function startWorker() {
   if (typeof WebAssembly !== "object") return failed(S["page.checker.no_wasm"]);
@@ -123,9 +216,14 @@ function startWorker() {
   }
   worker.onmessage = (event) => {
     const message = event.data;
-    if (message.type === "ready") {
+    if (message.type === "progress") {
+      onProgress(message.loaded, message.total);
+    } else if (message.type === "ready") {
       ready = true;
-      runtime.hidden = true;
+      clearTimeout(stallTimer);
+      // The line stays (saying so), so nothing below it moves.
+      runtime.classList.add("sss-ready");
+      runtimeText.textContent = S["page.checker.ready"];
       update({ initial: true });
     } else if (message.type === "failed") {
       failed(message.error);
@@ -145,9 +243,11 @@ function startWorker() {
 
 function failed(reason) {
   ready = false;
+  clearTimeout(stallTimer);
   runtime.hidden = false;
+  progress.hidden = true;
   runtime.classList.add("sss-failed");
-  runtime.replaceChildren(
+  runtimeText.replaceChildren(
     fill(S["page.checker.failed"], { error: reason }) + " ",
     el("a", { href: root.dataset.siteRoot + data.matrix_page.href }, data.matrix_page.title),
   );
@@ -164,49 +264,139 @@ function evaluate(config) {
 }
 
 // ---- showing the verdict ----------------------------------------------------------
+function showBar(statusText, counts, status) {
+  barStatus.textContent = statusText;
+  barCounts.textContent = counts;
+  bar.dataset.status = status || "";
+}
+
 function clearVerdict(prompt) {
   verdictBox.replaceChildren();
   verdictBox.removeAttribute("data-status");
-  result.hidden = !prompt;
+  verdictBox.removeAttribute("data-source");
   if (prompt) verdictBox.append(el("p", { class: "sss-prompt" }, prompt));
+  showBar(prompt || "", "", "");
 }
 
 function showErrors(errors) {
   clearVerdict();
-  result.hidden = false;
   const list = el("ul", { class: "sss-errors" });
-  for (const e of errors) list.append(el("li", { "data-field": e.field }, e.message));
+  for (const e of errors) list.append(el("li", { "data-field": String(e.field) }, e.message));
   verdictBox.append(
     el("p", { class: "sss-status sss-status-error" }, el("span", { "aria-hidden": "true" }, "⚠ "), S["page.checker.errors_title"]),
     list,
     el("p", {}, S["page.checker.errors_hint"]),
   );
+  showBar("⚠ " + S["page.checker.errors_title"], "", "error");
   announce.textContent = S["page.checker.errors_title"];
 }
 
-function showVerdict(verdict) {
-  verdictBox.replaceChildren();
-  result.hidden = false;
+let shownConfig = null; // the answers the verdict on screen is for
+
+// What the matrix made of each answer: the reasons whose rule looks at it, or
+// "the matrix does not restrict this here".
+function considered(config, findings) {
+  const list = el("ul", { class: "sss-considered" });
+  for (const field of FIELDS) {
+    if (!(field.id in config)) continue;
+    const refs = [];
+    findings.forEach((f, i) => {
+      if ((RULE_FIELDS.get(f.rule) || []).includes(field.id)) refs.push([i, f]);
+    });
+    const item = el("li", { "data-field": field.id },
+      el("span", { class: "sss-answer-label" }, field.label + ": "),
+      el("strong", {}, answerText(field, config[field.id])), " — ");
+    if (refs.length) {
+      refs.forEach(([i, f], n) => {
+        if (n) item.append(", ");
+        item.append(el("a", { href: `#sss-finding-${i + 1}` }, `${i + 1} (${S["severity." + f.severity]})`));
+      });
+    } else {
+      item.append(el("span", { class: "sss-not-restricted" }, S["page.checker.not_restricted"]));
+    }
+    list.append(item);
+  }
+  return list;
+}
+
+function applyFix(fix) {
+  for (const [name, value] of Object.entries(fix)) {
+    const field = BY_ID.get(name);
+    if (field) writeField(field, value);
+  }
+  queryConfig = null;
+  update();
+}
+
+function fixChanges(fix, config) {
+  if (!fix || typeof fix !== "object") return false;
+  return Object.entries(fix).some(([name, value]) => BY_ID.has(name) && JSON.stringify(config[name]) !== JSON.stringify(value));
+}
+
+// The one place a verdict reaches the page, whoever computed it: `source` is
+// "engine" (the in-browser checker) or "build" (computed when the site was built).
+export function renderVerdict(verdict, source = "engine", config = shownConfig || configFromForm()) {
+  shownConfig = config;
   const status = verdict.status;
-  const heading = el("p", { class: `sss-status sss-status-${status}` },
+  const findings = verdict.findings || [];
+  const open = (verdict.open_questions || []).filter((q) => BY_ID.has(q.field));
+  orderQuestions(open, config);
+  const headline = el("div", { class: "sss-headline" });
+  const statusLine = el("p", { class: `sss-status sss-status-${status}` },
     el("span", { class: "sss-icon", "aria-hidden": "true" }, ICON[status] + " "),
     el("strong", {}, S["status." + status]));
-  const list = el("ul", { class: "sss-findings" });
-  for (const f of verdict.findings) {
-    const item = el("li", { class: `sss-finding sss-sev-${f.severity}`, "data-rule": f.rule, "data-severity": f.severity },
+  headline.append(statusLine);
+  if (open.length) {
+    const line = el("p", { class: "sss-open" }, fill(S["page.checker.so_far"], { status: S["status." + status] }) + " " + S["page.checker.open_questions"] + " ");
+    open.forEach((q, n) => {
+      if (n) line.append(", ");
+      const link = el("a", { href: `#sss-${q.field}`, class: "sss-open-link", "data-field": q.field }, BY_ID.get(q.field).label);
+      link.addEventListener("click", (event) => { event.preventDefault(); focusQuestion(q.field); });
+      line.append(link);
+    });
+    headline.append(line);
+  }
+  for (const f of findings.filter((x) => LIFECYCLE.has(x.rule))) {
+    headline.append(el("p", { class: "sss-eos-warning", "data-notice": f.rule },
+      el("span", { "aria-hidden": "true" }, "⚠ "), el("strong", {}, S["page.checker.eos_warning"] + ": "), f.message));
+  }
+  headline.append(el("p", { class: "sss-explain" }, S["status.explain." + status]));
+  const list = el("ol", { class: "sss-findings" });
+  findings.forEach((f, i) => {
+    const item = el("li", { id: `sss-finding-${i + 1}`, class: `sss-finding sss-sev-${f.severity}`, "data-rule": f.rule, "data-severity": f.severity },
       el("span", { class: "sss-sev" },
         el("span", { "aria-hidden": "true" }, ICON[f.severity] + " "), S["severity." + f.severity]),
       " ", f.message);
-    if (f.remedy) item.append(el("p", { class: "sss-remedy" }, fill(S["cli.remedy"], { remedy: f.remedy })));
+    if (f.remedy) {
+      const remedy = el("p", { class: "sss-remedy" });
+      if (f.remedy_source === "project") {
+        remedy.classList.add("sss-project");
+        remedy.append(el("em", { class: "sss-project-label" }, S["page.checker.project_suggestion"]), " ");
+      }
+      remedy.append(fill(S["cli.remedy"], { remedy: f.remedy }));
+      item.append(remedy);
+    }
+    if (fixChanges(f.fix, config)) {
+      const button = el("button", { type: "button", class: "md-button sss-apply-fix", "data-rule": f.rule }, S["page.checker.apply_fix"]);
+      button.addEventListener("click", () => applyFix(f.fix));
+      item.append(el("p", {}, button));
+    }
     const label = f.facts.length ? fill(S["page.checker.see"], { facts: f.facts.join(", ") }) : S["page.checker.see_nofacts"];
-    item.append(el("p", { class: "sss-link" }, el("a", { href: root.dataset.siteRoot + f.link }, label)));
+    const href = root.dataset.siteRoot + f.link;
+    item.append(el("p", { class: "sss-link" }, el("a", { href, "data-print-href": new URL(href, location.href).href }, label)));
     list.append(item);
-  }
-  verdictBox.append(heading, el("p", {}, S["status.explain." + status]), list);
+  });
+  const answers = el("div", { class: "sss-answers" }, el("h3", {}, S["page.checker.considered"]), considered(config, findings));
+  verdictBox.replaceChildren(headline, list, answers);
   verdictBox.setAttribute("data-status", status);
+  verdictBox.setAttribute("data-source", source);
+  printDate.textContent = fill(S["page.checker.print_date"], { date: new Date().toLocaleString(data.lang) });
+  const counts = [fill(S["page.checker.findings_count"], { count: findings.length })];
+  if (open.length) counts.push(fill(S["page.checker.open_count"], { count: open.length }));
+  showBar(`${ICON[status]} ${S["status." + status]}`, counts.join(" · "), status);
   // User Timing marks, for the benchmark: the first verdict, then every update.
   performance.mark(performance.getEntriesByName("sss-first-verdict").length ? "sss-verdict" : "sss-first-verdict");
-  announce.textContent = fill(S["page.checker.announce"], { status: S["status." + status], count: verdict.findings.length });
+  announce.textContent = fill(S["page.checker.announce"], { status: S["status." + status], count: findings.length });
 }
 
 // ---- wiring ---------------------------------------------------------------------------
@@ -218,6 +408,7 @@ function syncUrl(config) {
 
 function showPermalink() {
   permalink.hidden = !location.search;
+  copyButton.hidden = !location.search;
   permalinkLink.href = location.href;
   permalinkLink.textContent = location.href;
 }
@@ -229,17 +420,22 @@ function syncUrlSoon(config) {
 }
 
 let queryConfig = null; // what the URL held on arrival, checked once
+let queryErrors = [];
 
 async function update({ initial = false } = {}) {
   const fromQuery = initial && queryConfig;
+  if (fromQuery && queryErrors.length) return showErrors(queryErrors);
   const config = fromQuery ? queryConfig : configFromForm();
   const complete = "deployment" in config && "email_system" in config;
   // Ask first, then update the address while the worker answers.
-  const asked = ready && (complete || fromQuery) ? evaluate(config) : null;
+  const asked = ready && complete ? evaluate(config) : null;
   // The address follows once the edits pause: rewriting it costs a few
   // milliseconds a frame, which the answer should not wait for.
   if (!fromQuery) syncUrlSoon(config);
-  if (!asked) return ready ? clearVerdict(S["page.checker.prompt"]) : undefined;
+  if (!asked) {
+    if (!complete) shownConfig = null;
+    return ready || !complete ? clearVerdict(S["page.checker.prompt"]) : undefined;
+  }
   const message = await asked;
   if (!message) return; // a newer answer is on its way
   if (message.error) return failed(message.error);
@@ -249,28 +445,57 @@ async function update({ initial = false } = {}) {
     queryConfig = null;
     return update(); // the query was valid: show it as the form sees it
   }
-  showVerdict(answer);
+  renderVerdict(answer, "engine", config);
 }
 
 // Take the answers from the address: on arrival, and when history moves.
 function applyQuery() {
-  const fromQuery = configFromQuery(location.search);
-  queryConfig = Object.keys(fromQuery).length ? fromQuery : null;
+  const { config: fromQuery, errors } = configFromQuery(location.search);
+  queryErrors = errors;
+  queryConfig = Object.keys(fromQuery).length || errors.length ? fromQuery : null;
   for (const field of FIELDS) writeField(field, fromQuery[field.id]);
-  configFromForm();
+  const config = configFromForm();
+  // Answers the address gives to collapsed questions are shown, not hidden away.
+  if (Object.keys(config).some((id) => more.contains(box(id)))) more.open = true;
   showPermalink();
+  if (errors.length) showErrors(errors);
+  else if (!("deployment" in config && "email_system" in config)) clearVerdict(S["page.checker.prompt"]);
   if (ready) update({ initial: true });
+}
+
+async function copyLink() {
+  try {
+    await navigator.clipboard.writeText(location.href);
+    copyStatus.textContent = S["page.checker.copied"];
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(permalinkLink);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    copyStatus.textContent = S["page.checker.copy_failed"];
+  }
+  announce.textContent = copyStatus.textContent;
+}
+
+function openDetails() {
+  panel.scrollIntoView({ block: "start" });
+  resultTitle.focus({ preventScroll: true });
 }
 
 function init() {
   form.hidden = false;
+  panel.hidden = false;
+  bar.hidden = false;
+  document.body.classList.add("sss-has-bar");
   runtime.hidden = false;
   startWorker();
   applyQuery();
   window.addEventListener("popstate", applyQuery);
-  form.addEventListener("change", () => { queryConfig = null; update(); });
-  form.addEventListener("reset", () => setTimeout(() => { queryConfig = null; update(); }));
+  form.addEventListener("change", () => { queryConfig = null; queryErrors = []; update(); });
+  form.addEventListener("reset", () => setTimeout(() => { queryConfig = null; queryErrors = []; update(); }));
   form.addEventListener("submit", (event) => event.preventDefault());
+  copyButton.addEventListener("click", copyLink);
+  barOpen.addEventListener("click", openDetails);
 }
 
 init();

@@ -1,5 +1,8 @@
 // Site-wide behaviour, on every page.
 //
+// Each language has its own search index (hooks/reader.py), so results and
+// their count are in the page's language.
+//
 // Keep the reader's place when switching language: same page (the i18n plugin
 // already links it), same query string (the checker's answers) and same anchor.
 // The theme has its own handler for language links that drops both, so this one
@@ -23,26 +26,41 @@
       dialog.setAttribute("aria-label", input.getAttribute("aria-label") || input.placeholder);
     }
   }
-  // The search index holds both languages; show the results in the page's own.
-  function isEnglish(href) {
-    return new URL(href, location.href).pathname.split("/").indexOf("en") !== -1;
+  // The support-matrix grids: filter rows by email system and by status,
+  // without reloading. Without JavaScript the filters stay hidden and every
+  // row shows.
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
-  function filterResults(list) {
-    var english = document.documentElement.lang === "en";
-    list.querySelectorAll("li.md-search-result__item").forEach(function (item) {
-      var link = item.querySelector("a.md-search-result__link");
-      if (link) item.hidden = isEnglish(link.getAttribute("href")) !== english;
-    });
-  }
-  function filterSearch() {
-    var list = document.querySelector(".md-search-result__list");
-    if (!list || list.dataset.langFilter) return;
-    list.dataset.langFilter = "1";
-    new MutationObserver(function () { filterResults(list); }).observe(list, { childList: true });
+  function mountGridFilters() {
+    var form = document.getElementById("sss-grid-filters");
+    if (!form || form.dataset.ready) return;
+    form.dataset.ready = "1";
+    var input = document.getElementById("sss-filter-system");
+    var count = document.getElementById("sss-filter-count");
+    var rows = document.querySelectorAll("table.sss-grid tbody tr[data-system]");
+    function apply() {
+      var wanted = fold(input.value.trim());
+      var statuses = {};
+      form.querySelectorAll('input[name="status"]').forEach(function (box) { statuses[box.value] = box.checked; });
+      var shown = 0;
+      rows.forEach(function (row) {
+        var nameOk = !wanted || fold(row.dataset.label).indexOf(wanted) !== -1 || row.dataset.system.indexOf(wanted) !== -1;
+        var statusOk = row.dataset.statuses.split(" ").some(function (s) { return statuses[s]; });
+        row.hidden = !(nameOk && statusOk);
+        if (!row.hidden) shown += 1;
+      });
+      count.textContent = count.dataset.template.replace("{shown}", shown).replace("{total}", rows.length);
+    }
+    form.addEventListener("input", apply);
+    form.addEventListener("change", apply);
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    form.hidden = false;
+    apply();
   }
   function mount() {
     nameSearchDialog();
-    filterSearch();
+    mountGridFilters();
     document.querySelectorAll("a.md-select__link[hreflang]").forEach(function (link) {
       if (link.dataset.keepPlace) return;
       link.dataset.keepPlace = "1";
