@@ -7,29 +7,48 @@
 const assets = new URL("../assets/", import.meta.url);
 
 // Progress: every download the worker or the runtime makes is counted, and the
-// page hears {type: "progress", loaded, total} (bytes) as they arrive.
-const progress = { loaded: 0, total: 0, last: 0 };
+// page hears {type: "progress", loaded, total, pending} (bytes, and downloads
+// not finished yet) as they arrive.
+const progress = { loaded: 0, total: 0, pending: 0, last: 0 };
 function reportProgress(force) {
   const now = Date.now();
   if (!force && now - progress.last < 100) return;
   progress.last = now;
-  self.postMessage({ type: "progress", loaded: progress.loaded, total: progress.total });
+  const { loaded, total, pending } = progress;
+  self.postMessage({ type: "progress", loaded, total, pending });
 }
 const plainFetch = self.fetch.bind(self);
 self.fetch = async (input, init) => {
-  const response = await plainFetch(input, init);
-  if (!response.ok || !response.body || (init && init.method === "HEAD")) return response;
+  if (init && init.method === "HEAD") return plainFetch(input, init);
+  progress.pending += 1;
+  reportProgress(true);
+  let response;
+  try {
+    response = await plainFetch(input, init);
+  } catch (error) {
+    progress.pending -= 1;
+    throw error;
+  }
+  if (!response.ok || !response.body) {
+    progress.pending -= 1;
+    return response;
+  }
   progress.total += Number(response.headers.get("Content-Length")) || 0;
   reportProgress(true);
   const counted = response.body.pipeThrough(new TransformStream({
     transform(chunk, controller) {
       progress.loaded += chunk.byteLength;
-      reportProgress(progress.loaded >= progress.total);
+      reportProgress(false);
       controller.enqueue(chunk);
+    },
+    flush() {
+      progress.pending -= 1;
+      reportProgress(true);
     },
   }));
   return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
 };
+
 // Ask for the manifest first, then load the runtime's module while it comes.
 const manifest = fetch(new URL("checker/manifest.json", assets)).then((response) => {
   if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);

@@ -188,7 +188,7 @@ let stallTimer = null;
 function formatBytes(n) {
   return n >= 1e6 ? (n / 1e6).toFixed(1) + " MB" : Math.round(n / 1e3) + " kB";
 }
-export function onProgress(loaded, total) {
+export function onProgress(loaded, total, downloads = 0) {
   if (ready || runtime.classList.contains("sss-failed")) return;
   clearTimeout(stallTimer);
   progress.hidden = false;
@@ -198,7 +198,7 @@ export function onProgress(loaded, total) {
   } else {
     progress.removeAttribute("value"); // indeterminate
   }
-  const done = total > 0 && loaded >= total;
+  const done = downloads === 0 && total > 0 && loaded >= total;
   runtimeText.textContent = done
     ? S["page.checker.starting"]
     : fill(S[total > 0 ? "page.checker.progress" : "page.checker.progress_unknown"],
@@ -217,7 +217,7 @@ function startWorker() {
   worker.onmessage = (event) => {
     const message = event.data;
     if (message.type === "progress") {
-      onProgress(message.loaded, message.total);
+      onProgress(message.loaded, message.total, message.pending || 0);
     } else if (message.type === "ready") {
       ready = true;
       clearTimeout(stallTimer);
