@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import re
 from html.parser import HTMLParser
 
 import pytest
 
-from .conftest import REPO  # noqa: F401  (the site fixture builds from the repository)
+from checker import matrix as tooling
 
 LANG_PREFIX = {"pt-BR": "", "en": "en/"}
 
@@ -124,3 +125,15 @@ def test_the_on_premises_grid_is_marked_as_the_secondary_source(site, loaded):
     assert "Secondary source · 2020-05-19" in box and "does not apply to the online apps" in box
     pt = (site / "support-matrix" / "index.html").read_text(encoding="utf-8")
     assert "Fonte secundária · 19/05/2020" in pt
+
+
+def test_each_row_entry_names_its_products_as_a_list(site, loaded, engine):
+    html = (site / "en" / "support-matrix" / "index.html").read_text(encoding="utf-8")
+    labels = {v["id"]: v["label"]["en"] for v in engine.fields["email_system"]["values"]}
+    rows = [e for _p, _s, e in tooling.iter_entries(loaded) if e.get("row")]
+    assert rows
+    for entry in rows:
+        start = html.index(f'id="{entry["id"]}"')
+        listing = html[start:html.index("</ul>", start)]
+        items = re.findall(r"<li>([^<]*)</li>", listing)
+        assert items == [labels[s] for s in entry["row"]["email_systems"]], entry["id"]
