@@ -367,3 +367,89 @@ def test_search_folds_accents_and_counts_its_own_language(sized, base_url, lang,
     assert count == page.locator("li.md-search-result__item").count()
     # the folded words that make it match are not shown
     assert "locatario " not in page.inner_text(".md-search-result__list")
+
+
+# ---- open questions, fixes, the project's own suggestions (the real engine) ------------
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", LANGS)
+def test_open_questions_are_said_and_asked_first(sized, base_url, engine, lang, size):
+    page = sized(*SIZES[size])
+    config = {"deployment": "online", "email_system": "exchange-online"}
+    verdict = engine.evaluate(config, lang).to_dict()
+    expected = [q["field"] for q in verdict["open_questions"]]
+    assert "tenant" in expected and len(expected) >= 2
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=online&email_system=exchange-online")
+    wait_verdict(page, verdict["status"])
+    headline = page.inner_text("#sss-verdict .sss-headline")
+    assert STRINGS["page.checker.so_far"][lang].replace("{status}", STRINGS["status." + verdict["status"]][lang]) in headline
+    links = page.eval_on_selector_all("#sss-verdict .sss-open-link", "els => els.map(a => a.dataset.field)")
+    assert links == [f for f in expected if f in links] and links  # most decisive first
+    for field in links:
+        assert label(field, lang) in headline
+    # asked first: right after the email system, in that order; the rest collapsed
+    deciding = page.eval_on_selector_all("#sss-deciding .sss-q:not([hidden])", "els => els.map(e => e.dataset.field)")
+    assert deciding == links
+    assert page.evaluate("document.getElementById('sss-more').open") is False
+    order = page.eval_on_selector_all("#sss-form .sss-q", "els => els.map(e => e.dataset.field)")
+    assert order[:3] == ["deployment", "email_system", "sync"] and order[3:3 + len(deciding)] == deciding
+    if size == "phone":
+        assert fill_count(STRINGS["page.checker.open_count"][lang], len(links)) in page.inner_text("#sss-bar-counts")
+    # the link focuses its question
+    page.click('#sss-verdict .sss-open-link[data-field="tenant"]')
+    page.wait_for_function("document.activeElement.id === 'sss-tenant'")
+    # answering it settles it, and the question does not move away
+    before = page.locator("#sss-tenant").bounding_box()
+    page.select_option("#sss-tenant", "other")
+    wait_verdict(page, engine.evaluate({**config, "tenant": "other"}, lang).status)
+    page.wait_for_function("!document.querySelector('#sss-verdict .sss-open-link[data-field=\"tenant\"]')")
+    assert page.locator("#sss-tenant").bounding_box() == before
+    assert not page.errors
+
+
+def fill_count(template, count):
+    return template.replace("{count}", str(count))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_apply_this_fix_changes_the_answers_and_the_address(sized, base_url, engine, lang):
+    page = sized(*SIZES["phone"])
+    config = {"deployment": "online", "email_system": "exchange-server-2016", "server_profile": "exchange-online"}
+    verdict = engine.evaluate(config, lang).to_dict()
+    fixable = [f for f in verdict["findings"] if f["fix"]]
+    assert fixable and fixable[0]["fix"] == {"server_profile": "exchange-server-hybrid"}
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=online&email_system=exchange-server-2016&server_profile=exchange-online")
+    wait_verdict(page, "unsupported")
+    buttons = page.locator("#sss-verdict .sss-apply-fix")
+    assert buttons.count() == len(fixable)
+    assert buttons.first.inner_text() == STRINGS["page.checker.apply_fix"][lang]
+    buttons.first.click()
+    fixed = engine.evaluate({**config, **fixable[0]["fix"]}, lang)
+    wait_verdict(page, fixed.status)
+    assert page.input_value("#sss-server_profile") == "exchange-server-hybrid"
+    page.wait_for_url(lambda url: url.endswith("&server_profile=exchange-server-hybrid"))
+    assert fixable[0]["rule"] not in [f.rule for f in fixed.findings]
+    assert page.locator(f'#sss-verdict [data-rule="{fixable[0]["rule"]}"]').count() == 0
+    # a fix that is a list: Gmail with appointments back to email only
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=online&email_system=gmail&sync=email,appointments-contacts-tasks")
+    wait_verdict(page, "unsupported")
+    page.click("#sss-verdict .sss-apply-fix")
+    wait_verdict(page, "supported")
+    page.wait_for_url(lambda url: url.endswith("email_system=gmail&sync=email"))
+    assert page.eval_on_selector_all('input[name="sync"]:checked', "els => els.map(e => e.value)") == ["email"]
+    assert not page.errors
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_projects_own_suggestions_are_marked(sized, base_url, engine, lang):
+    page = sized(*SIZES["laptop"])
+    config = {"deployment": "online", "email_system": "exchange-server-2016", "server_profile": "exchange-online"}
+    verdict = engine.evaluate(config, lang).to_dict()
+    sources = {f["rule"]: f["remedy_source"] for f in verdict["findings"] if f["remedy"]}
+    assert set(sources.values()) == {"fact", "project"}
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=online&email_system=exchange-server-2016&server_profile=exchange-online")
+    wait_verdict(page, "unsupported")
+    for rule, source in sources.items():
+        remedy = page.locator(f'#sss-verdict li[data-rule="{rule}"] .sss-remedy')
+        marked = STRINGS["remedy.project"][lang] in remedy.inner_text()
+        assert marked == (source == "project"), rule

@@ -325,7 +325,8 @@ function applyFix(fix) {
     if (field) writeField(field, value);
   }
   queryConfig = null;
-  update();
+  // The button goes with the finding it fixed: focus goes to the new verdict.
+  update().then(() => resultTitle.focus({ preventScroll: true }));
 }
 
 function fixChanges(fix, config) {
@@ -339,7 +340,12 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
   shownConfig = config;
   const status = verdict.status;
   const findings = verdict.findings || [];
-  const open = (verdict.open_questions || []).filter((q) => BY_ID.has(q.field));
+  // Open questions the form asks for these answers (a question it does not
+  // show could not be answered here).
+  const open = (verdict.open_questions || []).filter((q) => {
+    const field = BY_ID.get(q.field);
+    return field && !PRIMARY.includes(q.field) && (!field.show_when || holds(field.show_when, config));
+  });
   orderQuestions(open, config);
   const headline = el("div", { class: "sss-headline" });
   const statusLine = el("p", { class: `sss-status sss-status-${status}` },
@@ -371,7 +377,7 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
       const remedy = el("p", { class: "sss-remedy" });
       if (f.remedy_source === "project") {
         remedy.classList.add("sss-project");
-        remedy.append(el("em", { class: "sss-project-label" }, S["page.checker.project_suggestion"]), " ");
+        remedy.append(el("em", { class: "sss-project-label" }, `(${S["remedy.project"]})`), " ");
       }
       remedy.append(fill(S["cli.remedy"], { remedy: f.remedy }));
       item.append(remedy);
