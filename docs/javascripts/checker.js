@@ -383,7 +383,7 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
       item.append(remedy);
     }
     if (fixChanges(f.fix, config)) {
-      const button = el("button", { type: "button", class: "md-button sss-apply-fix", "data-rule": f.rule }, S["page.checker.apply_fix"]);
+      const button = el("button", { type: "button", class: "md-button sss-apply-fix", "data-fix-for": f.rule }, S["page.checker.apply_fix"]);
       button.addEventListener("click", () => applyFix(f.fix));
       item.append(el("p", {}, button));
     }
