@@ -8,6 +8,7 @@ in memory first; files are written only when every page rendered.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -287,7 +288,8 @@ def _wheel_inputs_digest() -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted((REPO / "checker").glob("*")) + [REPO / "pyproject.toml", REPO / "README.md"]:
+    for path in sorted((REPO / "checker").glob("*")) + [REPO / "pyproject.toml", REPO / "README.md",
+                                                        REPO / "hatch_build.py"]:
         if path.is_file() and path.suffix in (".py", ".json", ".toml", ".md"):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
@@ -310,6 +312,8 @@ def build_wheel() -> Path:
     result = subprocess.run(
         [sys.executable, "-P", "-m", "build", "--wheel", "--no-isolation", "--outdir", str(WHEEL_DIR), str(REPO)],
         capture_output=True, text=True, cwd=tempfile.gettempdir(),
+        # The browser's wheel carries no public address (see hatch_build.py).
+        env={k: v for k, v in os.environ.items() if k != "SSS_CHECKER_SITE_URL"},
     )
     if result.returncode != 0:
         raise RuntimeError("building the checker wheel failed:\n" + result.stdout[-2000:] + result.stderr[-2000:])
