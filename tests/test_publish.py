@@ -308,3 +308,52 @@ def test_site_url_is_checked():
                             capture_output=True, text=True)
     assert result.returncode == 2 and "expected an absolute http(s) address" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _workflow() -> dict:
+    import yaml
+
+    return yaml.safe_load((REPO / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
+
+
+def test_pages_workflow_tests_builds_and_deploys():
+    flow = _workflow()
+    jobs = flow["jobs"]
+    steps = jobs["test-and-build"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    uses = [s.get("uses", "").split("@")[0] for s in steps]
+    assert "./run test" in runs  # the README's test command
+    assert "actions/configure-pages" in uses and "actions/upload-pages-artifact" in uses
+    build_step = next(s for s in steps if "./run build" in s.get("run", ""))
+    assert build_step["env"]["SITE_URL"].startswith("${{ steps.pages.outputs.base_url }}")
+    assert "build.py --check-links" in build_step["run"]
+    deploy = jobs["deploy"]
+    assert deploy["needs"] == "test-and-build" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
+    assert "refs/heads/main" in deploy["if"]
+    triggers = flow[True]  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"push", "pull_request", "workflow_dispatch"}
+    assert triggers["push"] == {"branches": ["main"]}
+
+
+def test_pull_request_step_writes_the_verdict_diff(tmp_path):
+    """The workflow's own script, run here against an older matrix and the same one."""
+    step = next(s for s in _workflow()["jobs"]["test-and-build"]["steps"] if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
+    assert step["if"] == "github.event_name == 'pull_request'"
+    assert "python -m checker diff \"$BASE\" --lang en" in step["run"]
+    git = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True)  # noqa: E731
+    last = git("log", "-1", "--format=%H", "--", "matrix/").stdout.strip()
+    if not last or git("rev-parse", "--verify", "-q", last + "~1").returncode != 0:
+        pytest.skip("this clone has no history of matrix/")
+    for base, expect_diff in ((last + "~1", True), ("HEAD", False)):
+        summary = tmp_path / f"summary-{expect_diff}.md"
+        summary.write_text("")
+        result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=REPO, capture_output=True, text=True,
+                                env={**__import__("os").environ, "BASE": base, "GITHUB_STEP_SUMMARY": str(summary)})
+        assert result.returncode == 0, result.stderr
+        text = summary.read_text(encoding="utf-8")
+        if expect_diff:
+            assert text.startswith("## What this change to matrix/ does to verdicts")
+            assert " configurations change verdict" in text and text.rstrip().endswith("```")
+        else:
+            assert text == "" and "matrix/ is unchanged" in result.stdout
