@@ -19,7 +19,7 @@ __all__ = ["Issue", "MatrixInvalid", "Loaded", "load", "compile_rules", "export"
 
 REPO = Path(__file__).resolve().parent.parent
 MATRIX_DIR = REPO / "matrix"
-RULES_JSON = Path(__file__).resolve().parent / "rules.json"
+RULES_JSON = REPO / "checker" / "rules.json"  # what the engine (package checker) reads
 GENERATED_NOTE = (
     "Generated from matrix/*.yaml by `python -m checker compile`; do not edit by hand."
 )
