@@ -189,3 +189,14 @@ def test_did_you_mean(installed, elsewhere, lang, words):
     far.write_text("deployment: online\nemail_system: lotus-notes\n", encoding="utf-8")
     result = run([installed, "check", far.name, "--lang", lang], cwd=elsewhere)
     assert result.returncode == 2 and words not in result.stderr
+
+
+def test_python_m_build_from_the_root_is_pypa_build(tmp_path):
+    """The site's build.py would shadow PyPA's `build`; run as `python -m build` it hands over."""
+    result = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path),
+                             "."], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    (wheel,) = tmp_path.glob("sss_checker-*-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        assert "checker/engine.py" in zf.namelist()
+    assert not (tmp_path / "index.html").exists()  # no site was built
