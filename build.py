@@ -11,7 +11,7 @@ wheel, and build the MkDocs site into site/.
     python build.py --check-links
                                check every link and anchor of the built site/
 
-A thin orchestrator: every step is a tested function in checker.matrix or sitegen.
+A thin orchestrator: every step is a tested function in tooling.matrix or sitegen.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 sys.path.insert(0, str(REPO))
 
-from checker import matrix as tooling  # noqa: E402
+from tooling import matrix as tooling  # noqa: E402
 
 import sitegen  # noqa: E402
 from sitegen import publish  # noqa: E402

@@ -295,7 +295,7 @@ def _read_yaml(text: str):
 
 def _diff(args) -> int:
     try:
-        from . import diff as semantic
+        semantic = _tooling("diff")
     except ImportError as exc:
         print(f"diff needs the project's checkout and its tools: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -318,9 +318,21 @@ def _diff(args) -> int:
     return EXIT_NOT_SUPPORTED if args.fail_on_verdict_change and result.verdicts else EXIT_OK
 
 
+def _tooling(name: str):
+    """A module of the maintainer tooling (``tooling/`` beside ``checker/`` in the
+    repository; not in the wheel), from wherever the checkout's checker runs."""
+    import importlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if (root / "tooling" / "__init__.py").is_file() and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return importlib.import_module("tooling." + name)
+
+
 def _maintain(args) -> int:
     try:
-        from . import matrix as tooling
+        tooling = _tooling("matrix")
     except ImportError as exc:
         print(f"{args.command} needs the project's checkout and its tools: {exc}", file=sys.stderr)
         return EXIT_INPUT

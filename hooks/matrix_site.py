@@ -13,7 +13,7 @@ from pathlib import Path
 # The hook runs inside mkdocs, which does not put the repository on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from checker import matrix as tooling  # noqa: E402
+from tooling import matrix as tooling  # noqa: E402
 
 import sitegen  # noqa: E402
 from sitegen import publish  # noqa: E402

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import jinja2
 
-from checker import matrix as tooling
+from tooling import matrix as tooling
 from checker.engine import fill_placeholders
-from checker.matrix import lang_prefix, write_text_if_changed
+from tooling.matrix import lang_prefix, write_text_if_changed
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"

@@ -3,7 +3,7 @@ mkdocs.yml's nav alone; the maintainer tooling is outside the wheel."""
 
 from __future__ import annotations
 
-from checker import matrix as tooling
+from tooling import matrix as tooling
 
 from .conftest import REPO
 

@@ -89,8 +89,12 @@ def test_wheel_ships_the_engine_and_cli_only(installed):
     python = installed.with_name("python")
     where = run([python, "-c", "import checker, os; print(os.path.dirname(checker.__file__))"], cwd=Path("/"))
     assert Path(where.stdout.strip()).is_relative_to(installed.parent.parent)
-    missing = run([python, "-c", "import checker.matrix"], cwd=Path("/"))
+    missing = run([python, "-c", "import tooling.matrix"], cwd=Path("/"))
     assert missing.returncode != 0 and "ModuleNotFoundError" in missing.stderr
+    record = next(installed.parent.parent.glob("lib/python*/site-packages/sss_checker-*.dist-info/RECORD"))
+    shipped = {line.split(",")[0].split("/")[0] for line in record.read_text().splitlines()}
+    # the package's files, and its script (../../../bin/sss-checker): nothing of tooling/
+    assert {s for s in shipped if not s.endswith(".dist-info") and s != ".."} == {"checker"}
 
 
 def test_installed_command_answers_from_another_folder(installed, elsewhere):

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 import build
-from checker import matrix as tooling
+from tooling import matrix as tooling
 
 from .conftest import REPO
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-from .engine import SEVERITY_RANK, STATUSES, Matrix, _holds, _stated_by
+from checker.engine import SEVERITY_RANK, STATUSES, Matrix, _holds, _stated_by
 
 __all__ = ["Issue", "MatrixInvalid", "Loaded", "load", "compile_rules", "export", "REPO"]
 

@@ -24,7 +24,7 @@ from itertools import combinations, product
 from pathlib import Path
 
 from . import matrix as tooling
-from .engine import ConfigError, Matrix, load_matrix
+from checker.engine import ConfigError, Matrix, load_matrix
 
 __all__ = [
     "Change",
