@@ -12,7 +12,7 @@ from itertools import combinations, product
 import pytest
 
 from checker import ConfigError, evaluate, load_matrix
-from checker.diff import PAIR, _union_fields
+from tooling.diff import PAIR, _union_fields
 from checker.engine import _value_key
 
 from .configs import generate
