@@ -23,7 +23,7 @@ from mkdocs.plugins import event_priority
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from checker.matrix import lang_prefix  # noqa: E402
+from tooling.matrix import lang_prefix  # noqa: E402
 
 _strings_cache: dict = {}
 _not_found: dict[str, str] = {}

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from checker import matrix as tooling
+from tooling import matrix as tooling
 
 LANG_PREFIX = {"pt-BR": "", "en": "en/"}
 
