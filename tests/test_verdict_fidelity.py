@@ -218,7 +218,7 @@ def test_pages_state_the_restored_qualifiers_and_link_the_source_in_their_langua
 
 
 def test_every_pt_br_text_of_the_matrix_avoids_the_forbidden_forms(loaded):
-    from checker import matrix as tooling
+    from tooling import matrix as tooling
 
     from .test_strings import localized
 
