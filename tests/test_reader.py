@@ -113,6 +113,15 @@ def test_focus_is_visible_on_every_control(sized, base_url, lang):
         seen += 1
         page.keyboard.press("Tab")
     assert seen >= 10
+    # the grid's filters and its footnote links too
+    page.goto(base_url + LANGS[lang] + "support-matrix/")
+    page.focus("#sss-filter-system")
+    for _ in range(8):
+        info = page.evaluate("""() => { const e = document.activeElement; const s = getComputedStyle(e);
+            return {tag: e.tagName, cls: e.className, outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0}; }""")
+        assert info["outline"], info
+        page.keyboard.press("Tab")
+    assert page.evaluate("!!document.activeElement.closest('table.sss-grid, .sss-grid-box')")
 
 
 # ---- the grid ---------------------------------------------------------------------
