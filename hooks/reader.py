@@ -30,12 +30,22 @@ _not_found: dict[str, str] = {}
 
 
 def _strings() -> tuple[dict, tuple]:
+    """matrix/strings.yaml, reread when it changes. While it is broken (the
+    other hook reports its problems), the last good strings stay in use."""
     path = REPO / "matrix" / "strings.yaml"
     key = path.stat().st_mtime_ns
     if _strings_cache.get("key") != key:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        strings = data["strings"]
-        _strings_cache.update(key=key, strings=strings, langs=tuple(strings["status.supported"]))
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            strings = data["strings"]
+            langs = tuple(strings["status.supported"])
+        except Exception as exc:  # noqa: BLE001 - any breakage: keep serving
+            if "strings" not in _strings_cache:
+                raise
+            print(f"matrix/strings.yaml: {exc}; the pages keep the last good theme strings", file=sys.stderr)
+        else:
+            _strings_cache.update(strings=strings, langs=langs)
+        _strings_cache["key"] = key
     return _strings_cache["strings"], _strings_cache["langs"]
 
 
