@@ -409,8 +409,8 @@ def test_open_questions_are_said_and_asked_first(sized, base_url, engine, lang, 
     assert page.evaluate("document.getElementById('sss-more').open") is False
     order = page.eval_on_selector_all("#sss-form .sss-q", "els => els.map(e => e.dataset.field)")
     assert order[:3] == ["deployment", "email_system", "sync"] and order[3:3 + len(deciding)] == deciding
-    if size == "phone":
-        assert fill_count(STRINGS["page.checker.open_count"][lang], len(links)) in page.inner_text("#sss-bar-counts")
+    where = "#sss-bar-counts" if size == "phone" else "#sss-verdict .sss-counts"
+    assert fill_count(STRINGS["page.checker.open_count"][lang], len(links)) in page.inner_text(where)
     # the link focuses its question
     page.click('#sss-verdict .sss-open-link[data-field="tenant"]')
     page.wait_for_function("document.activeElement.id === 'sss-tenant'")

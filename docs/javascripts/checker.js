@@ -351,7 +351,9 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
   const statusLine = el("p", { class: `sss-status sss-status-${status}` },
     el("span", { class: "sss-icon", "aria-hidden": "true" }, ICON[status] + " "),
     el("strong", {}, S["status." + status]));
-  headline.append(statusLine);
+  const counts = [fill(S["page.checker.findings_count"], { count: findings.length })];
+  if (open.length) counts.push(fill(S["page.checker.open_count"], { count: open.length }));
+  headline.append(statusLine, el("p", { class: "sss-counts" }, counts.join(" · ")));
   if (open.length) {
     const line = el("p", { class: "sss-open" }, fill(S["page.checker.so_far"], { status: S["status." + status] }) + " " + S["page.checker.open_questions"] + " ");
     open.forEach((q, n) => {
@@ -397,8 +399,6 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
   verdictBox.setAttribute("data-status", status);
   verdictBox.setAttribute("data-source", source);
   printDate.textContent = fill(S["page.checker.print_date"], { date: new Date().toLocaleString(data.lang) });
-  const counts = [fill(S["page.checker.findings_count"], { count: findings.length })];
-  if (open.length) counts.push(fill(S["page.checker.open_count"], { count: open.length }));
   showBar(`${ICON[status]} ${S["status." + status]}`, counts.join(" · "), status);
   // User Timing marks, for the benchmark: the first verdict, then every update.
   performance.mark(performance.getEntriesByName("sss-first-verdict").length ? "sss-verdict" : "sss-first-verdict");
