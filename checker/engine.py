@@ -407,10 +407,12 @@ def _same(item, values: list) -> bool:
 
 
 def fill_placeholders(template: str, values: dict[str, str]) -> str:
-    """Put each value in place of its ``{name}``; other braces stay as they are."""
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", value)
-    return template
+    """Put each value in place of its ``{name}``, in one pass: a value that
+    itself looks like ``{name}`` (text a user typed) is never expanded; other
+    braces stay as they are."""
+    if "{" not in template:
+        return template
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 def _allowed(spec: dict) -> tuple[str, ...]:
@@ -465,15 +467,31 @@ def evaluate_json(request: str) -> str:
     """JSON in, JSON out: the browser's entry point.
 
     ``request`` is ``{"config": {...}, "lang": "en"}``; the answer is the
-    verdict as the contract defines it, or ``{"errors": [...]}``.
+    verdict as the contract defines it, or ``{"errors": [...]}``. The request
+    is read within the same bounds as the command line's input (size, depth,
+    entries, duplicate keys: see checker.inputs).
     """
+    from .inputs import MAX_BYTES, MAX_DEPTH, InputError, check_list_sizes, limits_for, load_json
+
     matrix = load_matrix()
+    lang = matrix.default_language
     try:
-        payload = json.loads(request)
-    except ValueError:
+        if not isinstance(request, str):
+            raise InputError("bad_json")
+        if len(request) > MAX_BYTES:
+            raise InputError("too_large", None, limit=f"{MAX_BYTES // (1024 * 1024)} MB")
+        max_items, sizes = limits_for(matrix.fields)
+        # The request wraps the configuration in one more mapping.
+        payload = load_json(request, max_depth=MAX_DEPTH + 1, max_items=max_items)
+        if isinstance(payload, dict) and isinstance(payload.get("lang"), str) and payload["lang"] in matrix.languages:
+            lang = payload["lang"]
+        check_list_sizes(payload.get("config") if isinstance(payload, dict) else payload, sizes)
+    except InputError as exc:
         # The parser's own wording differs between Python versions; ours does not.
-        message = matrix.text("error.bad_json", matrix.default_language)
-        problem = Problem("request", "bad_json", None, (), message)
+        code = "bad_json" if exc.code == "invalid_json" else exc.code
+        message = matrix.text("error." + code, lang, **exc.values)
+        field = exc.values.get("field", "request")
+        problem = Problem(field, code, None, (), message)
         return json.dumps({"errors": [problem.to_dict()]}, ensure_ascii=False)
     if not isinstance(payload, dict):
         payload = {"config": payload}
