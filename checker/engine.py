@@ -487,6 +487,9 @@ def evaluate_json(request: str) -> str:
             lang = payload["lang"]
         check_list_sizes(payload.get("config") if isinstance(payload, dict) else payload, sizes)
     except InputError as exc:
+        data = getattr(exc, "data", None)
+        if isinstance(data, dict) and isinstance(data.get("lang"), str) and data["lang"] in matrix.languages:
+            lang = data["lang"]
         # The parser's own wording differs between Python versions; ours does not.
         code = "bad_json" if exc.code == "invalid_json" else exc.code
         message = matrix.text("error." + code, lang, **exc.values)

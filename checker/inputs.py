@@ -80,18 +80,18 @@ def load_json(text: str, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS)
     The text is already bounded in size; the parser stops deep nesting itself
     (RecursionError), and the parsed data is then checked for depth and sizes."""
 
+    duplicates = []
+
     def pairs(items):
         out = {}
         for key, value in items:
             if key in out:
-                raise InputError("duplicate_key", None, field=printable(key))
+                duplicates.append(key)
             out[key] = value
         return out
 
     try:
         value = json.loads(text, object_pairs_hook=pairs)
-    except InputError:
-        raise
     except RecursionError:
         raise InputError("too_deep", None, limit=str(max_depth)) from None
     except ValueError as exc:
@@ -99,13 +99,17 @@ def load_json(text: str, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS)
         problem = getattr(exc, "msg", None) or str(exc)
         raise InputError("invalid_json", line, problem=printable(problem)) from None
     _check_shape(value, max_depth, max_items)
+    if duplicates:
+        error = InputError("duplicate_key", None, field=printable(duplicates[0]))
+        error.data = value  # what was read, so a caller can still tell the language asked for
+        raise error
     return value
 
 
 # -- YAML -----------------------------------------------------------------------
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float", "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:float", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
 }
 
 
@@ -151,6 +155,8 @@ def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS)
 def _build(node, yaml):
     """Values from composed nodes; depth is already bounded, so recursion is safe."""
     line = node.start_mark.line + 1
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        raise InputError("bad_tag", line, tag=printable(node.tag))
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
