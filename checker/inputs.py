@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["InputError", "MAX_BYTES", "MAX_DEPTH", "check_list_sizes", "decode", "limits_for", "load_json",
+__all__ = ["InputError", "MAX_BYTES", "MAX_DEPTH", "check_list_sizes", "check_yaml_events", "decode", "limits_for", "load_json",
            "load_yaml", "printable", "read_limited"]
 
 MAX_BYTES = 1024 * 1024
@@ -121,25 +121,8 @@ def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS)
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    depth, counts = 0, []
     try:
-        for event in yaml.parse(text, Loader=loader):
-            line = event.start_mark.line + 1 if event.start_mark else None
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-                raise InputError("yaml_alias", line)
-            if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)) and counts:
-                counts[-1][0] += 1
-                if counts[-1][0] > counts[-1][1]:
-                    raise InputError("too_many_items", line, limit=str(max_items))
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > max_depth:
-                    raise InputError("too_deep", line, limit=str(max_depth))
-                # a mapping's events are its keys and its values
-                counts.append([0, 2 * max_items if isinstance(event, yaml.MappingStartEvent) else max_items])
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-                counts.pop()
+        check_yaml_events(text, max_depth, max_items)
         node = yaml.compose(text, Loader=loader)
     except InputError:
         raise
@@ -150,6 +133,39 @@ def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS)
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         raise InputError("invalid_yaml", None, problem=printable(str(exc))) from None
     return None if node is None else _build(node, yaml)
+
+
+def check_yaml_events(text: str, max_depth: int, max_items: int | None = None) -> None:
+    """Walk YAML's event stream (the parser keeps its own stack, it does not
+    recurse) and stop at the first anchor or alias, at nesting deeper than
+    `max_depth`, or at a mapping or list with more than `max_items` entries.
+    Only after this is it safe to compose nodes (which recurses) or to expand
+    anything. PyYAML's own syntax errors propagate as yaml.MarkedYAMLError."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth, counts = 0, []
+    opening = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    closing = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    for event in yaml.parse(text, Loader=loader):
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise InputError("yaml_alias", line)
+        if max_items is not None and counts and isinstance(event, (yaml.ScalarEvent, *opening)):
+            counts[-1][0] += 1
+            if counts[-1][0] > counts[-1][1]:
+                raise InputError("too_many_items", line, limit=str(max_items))
+        if isinstance(event, opening):
+            depth += 1
+            if depth > max_depth:
+                raise InputError("too_deep", line, limit=str(max_depth))
+            if max_items is not None:
+                # a mapping's events are its keys and its values
+                counts.append([0, 2 * max_items if isinstance(event, yaml.MappingStartEvent) else max_items])
+        elif isinstance(event, closing):
+            depth -= 1
+            if max_items is not None:
+                counts.pop()
 
 
 def _build(node, yaml):
