@@ -12,6 +12,10 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+# Imported here, not when first needed: the page restores a memory snapshot
+# taken after this import, without the package's files.
+from .inputs import MAX_BYTES, MAX_DEPTH, InputError, check_list_sizes, limits_for, load_json
+
 __all__ = [
     "ConfigError",
     "Finding",
@@ -471,8 +475,6 @@ def evaluate_json(request: str) -> str:
     is read within the same bounds as the command line's input (size, depth,
     entries, duplicate keys: see checker.inputs).
     """
-    from .inputs import MAX_BYTES, MAX_DEPTH, InputError, check_list_sizes, limits_for, load_json
-
     matrix = load_matrix()
     lang = matrix.default_language
     try:
