@@ -61,6 +61,10 @@ def _short(filename: str) -> str:
 def on_pre_build(config, **kwargs):
     try:
         sitegen.generate_docs()
+        # An engine that does not compile is named here, file and line, rather
+        # than deep inside the wheel's or the snapshot's build.
+        for path in sorted((REPO / "checker").glob("*.py")):
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
         sitegen.place_checker_assets()
     except tooling.MatrixInvalid as exc:
         if not _serving:
