@@ -6,7 +6,8 @@ bounded amount of time and memory:
 
 - at most ``MAX_BYTES`` of text;
 - containers nested at most ``MAX_DEPTH`` deep (a configuration is flat);
-- at most ``max_items`` entries in any mapping or list;
+- at most ``max_items`` entries in any mapping or list, and ``max_items`` squared
+  values in all;
 - no YAML anchors or aliases, no duplicate keys (in YAML and in JSON);
 - only plain YAML values: a tag or a value PyYAML cannot build is a problem
   with its line, never an exception.
@@ -64,9 +65,12 @@ def decode(data: bytes) -> str:
 # -- JSON -----------------------------------------------------------------------
 def _check_shape(value, max_depth: int, max_items: int) -> None:
     """Depth and sizes of parsed data, walked without recursion."""
-    stack = [(value, 1)]
+    stack, seen = [(value, 1)], 0
     while stack:
         item, depth = stack.pop()
+        seen += 1
+        if seen > max_items * max_items:
+            raise InputError("too_many_items", None, limit=str(max_items))
         if isinstance(item, (dict, list)):
             if depth > max_depth:
                 raise InputError("too_deep", None, limit=str(max_depth))
@@ -144,7 +148,7 @@ def check_yaml_events(text: str, max_depth: int, max_items: int | None = None) -
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    depth, counts = 0, []
+    depth, counts, seen = 0, [], 0
     opening = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
     closing = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     for event in yaml.parse(text, Loader=loader):
@@ -152,6 +156,9 @@ def check_yaml_events(text: str, max_depth: int, max_items: int | None = None) -
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise InputError("yaml_alias", line)
         if max_items is not None and counts and isinstance(event, (yaml.ScalarEvent, *opening)):
+            seen += 1  # and in all: a few hundred values are more than any configuration has
+            if seen > 2 * max_items * max_items:
+                raise InputError("too_many_items", line, limit=str(max_items))
             counts[-1][0] += 1
             if counts[-1][0] > counts[-1][1]:
                 raise InputError("too_many_items", line, limit=str(max_items))

@@ -34,8 +34,10 @@ class Issue:
     message: str
 
     def __str__(self) -> str:
+        from .inputs import printable  # keys and values from the file are shown escaped
+
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return printable(f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}")
 
 
 class MatrixInvalid(Exception):

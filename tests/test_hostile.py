@@ -79,6 +79,12 @@ HOSTILE = [
     ("just over 1 MB", "over.json", b" " * (1024 * 1024) + b"{}", 2, ["larger than 1 MB"]),
     ("a long flat list", "list.json", '{"sync": [' + ",".join(['"email"'] * 100_000) + "]}", 2,
      ["more than 19 entries"]),
+    ("wide and deep within each limit", "wide.yaml",
+     "\n".join(f"k{i}: [" + ",".join(["[" + ",".join(["x"] * 19) + "]"] * 19) + "]" for i in range(19)), 2,
+     ["more than 19 entries"]),
+    ("wide and deep JSON within each limit", "wide.json",
+     "{" + ",".join(f'"k{i}": [' + ",".join(["[" + ",".join(['"x"'] * 19) + "]"] * 19) + "]" for i in range(19))
+     + "}", 2, ["more than 19 entries"]),
     ("too many items for the field", "sync.yaml", "deployment: online\nemail_system: gmail\nsync: [email, email, email]\n",
      2, ["sync: a list of 3 items, but the field has only 2 values"]),
     ("duplicate JSON key", "dup.json", '{"deployment": "online", "deployment": "online", "email_system": "gmail"}', 2,

@@ -37,6 +37,7 @@ BROKEN = [
     ("bad float", "kind: !!float abc\n", "matrix/evil.yaml:1: kind: invalid value"),
     ("unhashable key", "? [a, b]\n: c\n", "matrix/evil.yaml:1: a key must be plain text"),
     ("bad YAML", "kind: [\n", "matrix/evil.yaml:2: invalid YAML"),
+    ("escape sequences in a key", '"\\e[2J\\e[31mkind\\n": facts\n', "\\x1b[2J\\x1b[31mkind\\n' was unexpected"),
     ("huge integer", "kind: " + "9" * 5000 + "\n", "matrix/evil.yaml:1: kind: invalid value"),
 ]
 
@@ -48,6 +49,7 @@ def test_validate_reports_a_broken_matrix_file_with_its_line(matrix_copy, name, 
     assert result.returncode == 1, result.stderr  # never a signal (a segfault is -11)
     assert "Traceback" not in result.stderr
     assert expected in result.stderr, result.stderr
+    assert "\x1b" not in result.stderr
 
 
 def test_a_symlinked_matrix_file_is_refused(matrix_copy, tmp_path):
