@@ -81,6 +81,11 @@ def on_pre_build(config, **kwargs):
 
 
 def on_post_build(config, **kwargs):
+    if _serving:
+        # `mkdocs serve` injects an inline live-reload script that changes with
+        # every response: no hash can allow it, so the dev server's pages go
+        # without the policy. Built sites (build.py, mkdocs build) carry it.
+        return
     from checker.engine import load_matrix
 
     try:

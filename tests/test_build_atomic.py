@@ -7,7 +7,9 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +69,16 @@ def make_old_site(site, as_link: bool) -> None:
         (site / "en" / "index.html").write_text("old")
 
 
+def next_build(site) -> None:
+    """What build_site does around mkdocs: clean, build into a new folder, publish."""
+    build.clean_interrupted(site)
+    built = Path(tempfile.mkdtemp(prefix=build._build_prefix(site), dir=site.parent))
+    (built / "en").mkdir()
+    (built / "en" / "index.html").write_text("new")
+    (built / "index.html").write_text("new")
+    build.publish(built, site)
+
+
 def leftovers(site) -> list[str]:
     return sorted(p.name for p in site.parent.iterdir() if p.name.startswith(".site-"))
 
@@ -89,8 +101,7 @@ def test_a_kill_at_every_step_leaves_a_complete_site(tmp_path, as_link):
         page, nested = (site / "index.html").read_text(), (site / "en" / "index.html").read_text()
         assert page == nested and page in ("old", "new"), (kill_at, page, nested)
         # The next build cleans what the killed one left, and publishes.
-        again = run_child(site, 0)
-        assert again.returncode == 0, again.stderr
+        next_build(site)
         assert (site / "index.html").read_text() == "new"
         assert leftovers(site) == [os.readlink(site)], (kill_at, leftovers(site))
         kill_at += 1
