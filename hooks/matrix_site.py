@@ -1,5 +1,6 @@
 """MkDocs hook: regenerate the pages and the checker's assets before every build,
-and give every page its Content-Security-Policy after it.
+and finish the built site after it (the pages' Content-Security-Policy, then
+what a public host needs).
 
 With `mkdocs serve`, an edit in matrix/, sitegen/ or checker/ rebuilds what it
 affects and reloads the browser. Any failure while regenerating (a matrix with
@@ -18,17 +19,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from checker import matrix as tooling  # noqa: E402
+from tooling import matrix as tooling  # noqa: E402
 
 import sitegen  # noqa: E402
-from sitegen import csp  # noqa: E402
+from sitegen import csp, publish  # noqa: E402
 
-_serving = False
+_state = {"command": "build", "loaded": None}
 
 
 def on_startup(command, dirty=False, **kwargs):
-    global _serving
-    _serving = command == "serve"
+    # `mkdocs serve` says so here; build.py calls MkDocs' build() directly.
+    _state["command"] = command
+
+
+def _serving() -> bool:
+    return _state["command"] == "serve"
 
 
 def describe(exc: BaseException) -> str:
@@ -60,36 +65,43 @@ def _short(filename: str) -> str:
 
 def on_pre_build(config, **kwargs):
     try:
-        sitegen.generate_docs()
+        _state["loaded"] = sitegen.generate_docs()
         # An engine that does not compile is named here, file and line, rather
         # than deep inside the wheel's or the snapshot's build.
         for path in sorted((REPO / "checker").glob("*.py")):
             compile(path.read_text(encoding="utf-8"), str(path), "exec")
         sitegen.place_checker_assets()
     except tooling.MatrixInvalid as exc:
-        if not _serving:
+        if not _serving():
             raise
         # Printed, not logged: in strict mode a logged warning would stop the
         # build, and `serve` would then hang instead of serving the last pages.
         print("\n".join(str(i) for i in exc.issues), file=sys.stderr)
         print(f"{len(exc.issues)} problem(s) in the matrix; still serving the last good pages", file=sys.stderr)
     except Exception as exc:
-        if not _serving:
+        if not _serving():
             raise
         print(describe(exc), file=sys.stderr)
         print("the pages could not be regenerated; still serving the last good pages", file=sys.stderr)
 
 
+def on_post_page(output, page, config, **kwargs):
+    # Alternates absolute under the site's address, like the canonical link.
+    return publish.absolute_alternates(output, page.canonical_url)
+
+
 def on_post_build(config, **kwargs):
-    if _serving:
+    site_dir = Path(config.site_dir)
+    if not _serving():
         # `mkdocs serve` injects an inline live-reload script that changes with
         # every response: no hash can allow it, so the dev server's pages go
-        # without the policy. Built sites (build.py, mkdocs build) carry it.
-        return
-    from checker.engine import load_matrix
+        # without the policy. Built sites (build.py, mkdocs build) carry it,
+        # added before the pages are precompressed.
+        from checker.engine import load_matrix
 
-    try:
-        languages = load_matrix().languages
-    except Exception:  # the packed rules are being rewritten: the known languages will do
-        languages = ("pt-BR", "en")
-    csp.apply(Path(config["site_dir"]), languages)
+        try:
+            languages = load_matrix().languages
+        except Exception:  # the packed rules are being rewritten: the known languages will do
+            languages = ("pt-BR", "en")
+        csp.apply(site_dir, languages)
+    publish.finish_site(site_dir, config.site_url, _state["loaded"], serving=_serving())

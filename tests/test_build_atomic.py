@@ -44,7 +44,7 @@ CHILD = textwrap.dedent("""
     os.mkdir(built / "en")
     (built / "en" / "index.html").write_text("new")
     (built / "index.html").write_text("new")
-    build.publish(built, site)
+    build.swap_in(built, site)
     print(count)
 """)
 
@@ -76,7 +76,7 @@ def next_build(site) -> None:
     (built / "en").mkdir()
     (built / "en" / "index.html").write_text("new")
     (built / "index.html").write_text("new")
-    build.publish(built, site)
+    build.swap_in(built, site)
 
 
 def leftovers(site) -> list[str]:

@@ -22,8 +22,8 @@ from itertools import combinations, product
 from pathlib import Path
 
 from . import matrix as tooling
-from .engine import ConfigError, Matrix
-from .inputs import printable
+from checker.engine import ConfigError, Matrix, load_matrix
+from checker.inputs import printable
 
 __all__ = [
     "Change",
@@ -83,7 +83,8 @@ def load_version(spec: str, repo: Path | None = None) -> Version:
 
 def _load(root: Path, name: str) -> Version:
     try:
-        loaded = tooling.load(root)
+        # Any version may be older than the checkout that reads it.
+        loaded = tooling.load(root, older=True)
     except tooling.MatrixInvalid as exc:
         raise DiffError(f"{name}: {len(exc.issues)} problem(s) in the matrix", exc.issues) from None
     return Version(name, loaded, Matrix(tooling.compile_rules(loaded)))
@@ -382,7 +383,7 @@ class _Verdicts:
                 if value is not _UNKNOWN:
                     config[name] = value
             try:
-                verdict = m.evaluate(config)
+                verdict = m.evaluate(config, open_questions=False)
             except ConfigError:
                 out[key] = _NO_ANSWER
                 continue
@@ -587,34 +588,9 @@ def diff(old: Version, new: Version) -> Diff:
 
 
 # -- words ---------------------------------------------------------------------------
-# The diff's own words, in every language of the site.
-WORDS = {
-    "summary": {
-        "pt-BR": "{old} → {new}: {moved} de {checked} configurações mudam de veredito; entradas novas: {added}, removidas: {removed}, alteradas: {changed}",
-        "en": "{old} → {new}: {moved} of {checked} configurations change verdict; entries added: {added}, removed: {removed}, changed: {changed}",
-    },
-    "also": {"pt-BR": "; também mudaram: {what}", "en": "; also changed: {what}"},
-    "verdicts": {"pt-BR": "Mudanças de veredito", "en": "Verdict changes"},
-    "no_verdicts": {"pt-BR": "Nenhum veredito muda.", "en": "No verdict changes."},
-    "configs.one": {"pt-BR": "1 configuração", "en": "1 configuration"},
-    "configs.many": {"pt-BR": "{count} configurações", "en": "{count} configurations"},
-    "with": {"pt-BR": "com", "en": "with"},
-    "and": {"pt-BR": "e", "en": "and"},
-    "or": {"pt-BR": "ou", "en": "or"},
-    "any": {"pt-BR": "Qualquer configuração", "en": "Any setup"},
-    "no_answer": {"pt-BR": "fora das perguntas", "en": "not in the questions"},
-    "entries": {"pt-BR": "Entradas", "en": "Entries"},
-    "questions": {"pt-BR": "Perguntas", "en": "Questions"},
-    "sources": {"pt-BR": "Fontes", "en": "Sources"},
-    "facts": {"pt-BR": "Fatos", "en": "Facts"},
-    "pages": {"pt-BR": "Páginas", "en": "Pages"},
-    "strings": {"pt-BR": "Textos da interface", "en": "Interface strings"},
-    "changelog": {"pt-BR": "Histórico de mudanças", "en": "Changelog"},
-    "added": {"pt-BR": "incluído", "en": "added"},
-    "removed": {"pt-BR": "removido", "en": "removed"},
-    "changed": {"pt-BR": "mudou", "en": "changed"},
-    "order": {"pt-BR": "ordem mudou", "en": "order changed"},
-}
+# The diff's own words live in matrix/strings.yaml with the other interface
+# strings (keys "diff.*"); read here from the compiled rules of this checkout.
+WORDS = {key[len("diff."):]: texts for key, texts in load_matrix().strings.items() if key.startswith("diff.")}
 
 
 def word(key: str, lang: str, **values) -> str:
