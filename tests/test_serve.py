@@ -20,7 +20,8 @@ import pytest
 
 from .conftest import REPO
 
-COPIED = ["checker", "sitegen", "hooks", "matrix", "mkdocs.yml", "pyproject.toml", "README.md"]
+COPIED = ["checker", "tooling", "sitegen", "hooks", "matrix", "mkdocs.yml", "pyproject.toml", "README.md",
+          "hatch_build.py"]
 
 
 def free_port() -> int:
