@@ -136,7 +136,7 @@ def test_serve_keeps_the_last_good_pages_through_every_failure(server):
     for round_, (what, break_it, fix_it, said) in enumerate(failures, 1):
         mark = len(server.log)
         break_it()
-        for text in [*said, "Documentation built"]:
+        for text in [*said, "Reloading browsers"]:  # the rebuild is over
             server.wait_log(text, mark)
         assert server.get(page) == before, f"{what}: the page changed"
         assert "Traceback" not in "".join(server.log[mark:]), what
