@@ -88,8 +88,8 @@ def test_no_page_violates_its_policy(context, base_url, site):  # noqa: F811
             # The checker evaluates in the in-browser engine: worker, WebAssembly, snapshot.
             page.goto(base_url + path + "?deployment=online&email_system=gmail")
             page.wait_for_selector('#sss-verdict[data-status]', timeout=READY)
-            # ready: checker.js hides the loading line; or it failed (asserted below)
-            page.wait_for_selector("#sss-runtime[hidden], #sss-runtime.sss-failed", state="attached", timeout=READY)
+            # ready: checker.js says so on the loading line (class sss-ready); or it failed (asserted below)
+            page.wait_for_selector("#sss-runtime.sss-ready, #sss-runtime.sss-failed", state="attached", timeout=READY)
             page.select_option("#sss-deployment", "on-premises")
             page.wait_for_timeout(300)
             assert not page.query_selector("#sss-runtime.sss-failed"), page.inner_text("#sss-runtime")
