@@ -20,7 +20,7 @@ import pytest
 
 from .conftest import REPO
 
-COPIED = ["checker", "tooling", "sitegen", "hooks", "matrix", "mkdocs.yml", "pyproject.toml", "README.md",
+COPIED = ["checker", "tooling", "sitegen", "hooks", "overrides", "matrix", "mkdocs.yml", "pyproject.toml", "README.md",
           "hatch_build.py"]
 
 
