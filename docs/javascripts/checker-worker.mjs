@@ -3,97 +3,232 @@
 // as the worker does; requests that arrive earlier wait in a queue.
 //
 // Protocol: {id, request: JSON string} in, {id, response: JSON string} out;
-// {type: "ready"} once loaded, {type: "failed", error} if loading failed.
+// {type: "progress", loaded, total} (bytes of the runtime) while loading;
+// {type: "ready", via: "snapshot" | "wheel"} once loaded;
+// {type: "failed", error} if loading failed or stalled.
+import { unpack } from "./checker-snapshot.mjs";
+
 const assets = new URL("../assets/", import.meta.url);
-// Ask for the manifest first, then load the runtime's module while it comes.
+const STALL_MS = 12_000; // no byte and no progress this long: report failure
+const inflates = typeof DecompressionStream === "function";
+
+// Ask for the manifest first; every download starts the moment it arrives.
 const manifest = fetch(new URL("checker/manifest.json", assets)).then((response) => {
   if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
   return response.json();
 });
 manifest.catch(() => {}); // reported by start()
-const { loadPyodide } = await import("../assets/pyodide/pyodide.mjs");
+const pyodideModule = import("../assets/pyodide/pyodide.mjs");
+pyodideModule.catch(() => {});
 const queue = [];
 let handle = (message) => queue.push(message);
 self.onmessage = (event) => handle(event.data);
 
-async function fetchBytes(url) {
+// ---- progress, and the watchdog that turns a stall into a failure -------------------
+const progress = { loaded: 0, total: 0, sent: 0 };
+let watchdog = null;
+let stall;
+const stalled = new Promise((_, reject) => { stall = reject; }); // rejects after STALL_MS of nothing
+stalled.catch(() => {});
+function kick() {
+  if (watchdog === false) return;
+  clearTimeout(watchdog);
+  watchdog = setTimeout(() => stall(new Error(`the runtime stopped loading (nothing for ${STALL_MS / 1000} s)`)), STALL_MS);
+}
+function stopWatchdog() {
+  clearTimeout(watchdog);
+  watchdog = false;
+}
+kick();
+
+function reportProgress(bytes) {
+  progress.loaded += bytes;
+  kick();
+  const now = performance.now();
+  if (now - progress.sent < 100 && progress.loaded < progress.total) return;
+  progress.sent = now;
+  self.postMessage({ type: "progress", loaded: progress.loaded, total: progress.total });
+}
+
+// A response's body, counted as it arrives, and inflated when gzipped. Errors
+// (HTTP, truncation, a body that is not gzip) surface on the returned stream.
+async function download(name, { gzipped = false } = {}) {
+  const url = new URL(name, assets);
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
-  return response.arrayBuffer();
+  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+  kick();
+  const counted = response.body.pipeThrough(new TransformStream({
+    transform(chunk, controller) {
+      reportProgress(chunk.byteLength);
+      controller.enqueue(chunk);
+    },
+  }));
+  return gzipped ? counted.pipeThrough(new DecompressionStream("gzip")) : counted;
 }
 
-// Settles only by failing: a runtime file that cannot be had.
-function probeRuntime() {
-  const files = ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip"];
-  return Promise.all(files.map(async (name) => {
-    let response;
-    try {
-      response = await fetch(new URL(name, assets), { method: "HEAD" });
-    } catch (error) {
-      throw new Error(`${name}: ${error.message}`);
-    }
-    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
-  })).then(() => new Promise(() => {}));
+async function readAll(stream, name) {
+  try {
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (error) {
+    throw new Error(`${name}: ${error.message}`);
+  }
 }
 
-async function fetchText(url) {
-  return new TextDecoder().decode(await fetchBytes(url));
-}
-
-// Restore the build's memory snapshot (the checker already imported): much
-// faster than starting Python. Throws if anything about it fails.
-async function fromSnapshot(manifest, indexURL) {
-  // loadPyodide starts on the runtime files at once; the snapshot follows the
-  // manifest, in parallel with them.
-  const snapshot = manifest.then(async ({ snapshot: name }) => {
-    if (!name) throw new Error("no snapshot");
-    const response = await fetch(new URL("checker/" + name, assets));
-    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
-    if (!name.endsWith(".gz")) return response.arrayBuffer();
-    if (typeof DecompressionStream !== "function") throw new Error("no DecompressionStream");
-    return new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+// ---- the runtime's files ------------------------------------------------------------------
+// The wasm, inflated as it arrives: one copy streams into Pyodide's compiler,
+// the other is kept (the snapshot is packed against its data segments) and
+// checked, so a truncated or wrong file fails at once instead of leaving
+// Pyodide waiting on a module that never instantiates.
+function startWasm(runtime) {
+  const stream = download(runtime.wasm, { gzipped: true });
+  const tees = stream.then((s) => s.tee());
+  const bytes = tees.then(async ([, mine]) => {
+    const wasm = await readAll(mine, runtime.wasm);
+    if (wasm.length !== runtime.wasm_size) throw new Error(`${runtime.wasm}: ${wasm.length} bytes, expected ${runtime.wasm_size}`);
+    if (!WebAssembly.validate(wasm)) throw new Error(`${runtime.wasm}: not a valid WebAssembly module`);
+    return wasm;
   });
+  bytes.catch(() => {});
+  const response = tees.then(([theirs]) => new Response(theirs, { headers: { "Content-Type": "application/wasm" } }));
+  response.catch(() => {});
+  return { response, bytes };
+}
+
+// Pyodide fetches indexURL + "pyodide.asm.wasm" itself; hand it the download
+// already under way instead (a new one for a second start).
+function interceptWasm(indexURL, runtime, first) {
+  const target = new URL("pyodide.asm.wasm", indexURL).href;
+  const plainFetch = self.fetch.bind(self);
+  let pending = first;
+  self.fetch = (input, init) => {
+    if (String(input instanceof Request ? input.url : input) !== target) return plainFetch(input, init);
+    const wasm = pending || startWasm(runtime);
+    pending = null;
+    return wasm.response;
+  };
+}
+
+// Pyodide's JavaScript half, gzipped, imported from memory.
+async function loadModuleFactory(runtime) {
+  const text = await new Response(await download(runtime.module, { gzipped: true })).text();
+  const url = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
+  try {
+    return (await import(url)).default;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+// ---- starting Python ---------------------------------------------------------------------
+// Restore the build's memory snapshot (the checker already imported): much
+// faster than starting Python. The standard library is not needed for that,
+// so Python starts with an empty one and gets the real one after the first
+// answer (loadStdlib). Throws if anything about it fails.
+async function fromSnapshot(m, runtime, indexURL, files) {
+  const packed = download("checker/" + m.snapshot, { gzipped: true }).then((s) => readAll(s, m.snapshot));
+  const snapshot = Promise.all([packed, files.wasm.bytes]).then(([p, wasm]) => unpack(p, wasm));
+  const { loadPyodide } = await pyodideModule;
   const pyodide = await Promise.race([
-    loadPyodide({ indexURL, packages: [], _loadSnapshot: snapshot }),
-    probeRuntime(),
+    loadPyodide({
+      indexURL,
+      packages: [],
+      createPyodideModule: await files.factory,
+      lockFileContents: { info: runtime.lock_info, packages: {} },
+      stdLibURL: URL.createObjectURL(new Blob([])),
+      _loadSnapshot: snapshot,
+    }),
+    files.wasm.bytes.then(() => new Promise(() => {})), // fails fast on a bad wasm
+    stalled,
   ]);
-  return pyodide.pyimport("checker.engine");
+  return { pyodide, engine: pyodide.pyimport("checker.engine"), stdlib: false };
 }
 
 // The plain way: start Python, install the wheel, import the checker.
-async function fromWheel(manifest, indexURL) {
-  const wheel = fetchBytes(new URL("checker/" + (await manifest).wheel, assets));
-  const pyodide = await Promise.race([loadPyodide({ indexURL, packages: [] }), probeRuntime()]);
+async function fromWheel(m, runtime, indexURL, files) {
+  const wheel = download("checker/" + m.wheel).then((s) => readAll(s, m.wheel));
+  const { loadPyodide } = await pyodideModule;
+  const options = { indexURL, packages: [] };
+  if (files) Object.assign(options, { createPyodideModule: await files.factory, lockFileContents: { info: runtime.lock_info, packages: {} } });
+  const pyodide = await Promise.race([loadPyodide(options), stalled]);
   pyodide.unpackArchive(await wheel, "wheel");
-  return pyodide.pyimport("checker.engine");
+  return { pyodide, engine: pyodide.pyimport("checker.engine"), stdlib: true };
+}
+
+// After the first answer: the real standard library, where Python looks for it.
+async function loadStdlib(state, runtime) {
+  if (state.stdlib) return;
+  const bytes = await readAll(await download(runtime.stdlib), runtime.stdlib);
+  const path = state.pyodide.runPython("import sys\nnext(p for p in sys.path if p.endswith('.zip'))");
+  state.pyodide.FS.writeFile(path, bytes);
+  state.stdlib = true;
+}
+
+// The rules in use: the snapshot carries the wheel's; the served ones replace
+// them only when they differ (a matrix edited since the wheel was built).
+async function useServedRules(state, m) {
+  if (m.rules_sha256 && m.rules_sha256 === m.snapshot_rules_sha256 && state.via === "snapshot") return;
+  const bytes = await readAll(await download("checker/" + m.rules), m.rules);
+  state.engine.use_rules(new TextDecoder().decode(bytes));
+}
+
+// ---- answering --------------------------------------------------------------------------------
+function serve(state, runtime) {
+  const evaluate = state.engine.evaluate_json;
+  const answer = ({ id, request }) => {
+    try {
+      return { id, response: evaluate(request) };
+    } catch (error) {
+      return { id, error: String(error) };
+    }
+  };
+  let later = null; // the standard library's download, once started
+  const withStdlib = () => {
+    later ??= loadStdlib(state, runtime);
+    return later;
+  };
+  handle = (message) => {
+    const reply = answer(message);
+    if (reply.error && !state.stdlib) {
+      // Perhaps it needed the standard library: answer again once it is there.
+      withStdlib().then(() => self.postMessage(answer(message)), () => self.postMessage(reply));
+      return;
+    }
+    self.postMessage(reply);
+    // Nothing needed the standard library for this answer: fetch it now.
+    if (!later) withStdlib().catch((error) => console.warn("checker: standard library:", error.message));
+  };
 }
 
 async function start() {
+  const m = await manifest;
+  const runtime = m.runtime;
   const indexURL = new URL("pyodide/", assets).href;
-  // The rules served beside the wheel are the current ones (they change with
-  // every matrix edit while serving; the wheel changes only with the engine).
-  const rules = manifest.then((m) => fetchText(new URL("checker/" + m.rules, assets)));
-  let engine;
+  let files = null;
+  if (inflates && runtime) {
+    progress.total = runtime.bytes.wasm + runtime.bytes.module + m.snapshot_bytes;
+    files = { wasm: startWasm(runtime), factory: loadModuleFactory(runtime) };
+    files.factory.catch(() => {});
+    interceptWasm(indexURL, runtime, files.wasm);
+  }
+  let state;
   try {
-    engine = await fromSnapshot(manifest, indexURL);
+    if (!files) throw new Error("no DecompressionStream");
+    state = { ...(await fromSnapshot(m, runtime, indexURL, files)), via: "snapshot" };
   } catch (error) {
     console.warn("checker: starting without the snapshot:", error && error.message);
-    engine = await fromWheel(manifest, indexURL);
+    // A broken or stalled runtime is a failure, not a reason to start again.
+    if (files) await Promise.race([files.wasm.bytes, stalled]);
+    state = { ...(await fromWheel(m, runtime, indexURL, files)), via: "wheel" };
   }
-  engine.use_rules(await rules);
-  const evaluate = engine.evaluate_json;
-  handle = ({ id, request }) => {
-    try {
-      self.postMessage({ id, response: evaluate(request) });
-    } catch (error) {
-      self.postMessage({ id, error: String(error) });
-    }
-  };
-  self.postMessage({ type: "ready" });
-  queue.splice(0).forEach(handle);
+  await Promise.race([useServedRules(state, m), stalled]);
+  stopWatchdog();
+  serve(state, runtime);
+  self.postMessage({ type: "ready", via: state.via });
+  queue.splice(0).forEach((message) => handle(message));
 }
 
 start().catch((error) => {
+  stopWatchdog();
   const reason = error instanceof Error ? error.message : JSON.stringify(error);
   self.postMessage({ type: "failed", error: String(reason).split("\n")[0].slice(0, 200) });
 });
