@@ -6,7 +6,6 @@
 // {type: "progress", loaded, total} (bytes of the runtime) while loading;
 // {type: "ready", via: "snapshot" | "wheel"} once loaded;
 // {type: "failed", error} if loading failed or stalled.
-import { unpack } from "./checker-snapshot.mjs";
 
 const assets = new URL("../assets/", import.meta.url);
 const STALL_MS = 12_000; // no byte and no progress this long: report failure
@@ -18,8 +17,10 @@ const manifest = fetch(new URL("checker/manifest.json", assets)).then((response)
   return response.json();
 });
 manifest.catch(() => {}); // reported by start()
+// Imported, not statically: the manifest's request goes first.
 const pyodideModule = import("../assets/pyodide/pyodide.mjs");
-pyodideModule.catch(() => {});
+const codec = import("./checker-snapshot.mjs");
+[pyodideModule, codec].forEach((p) => p.catch(() => {}));
 const queue = [];
 let handle = (message) => queue.push(message);
 self.onmessage = (event) => handle(event.data);
@@ -75,36 +76,39 @@ async function readAll(stream, name) {
 }
 
 // ---- the runtime's files ------------------------------------------------------------------
-// The wasm, inflated as it arrives: one copy streams into Pyodide's compiler,
-// the other is kept (the snapshot is packed against its data segments) and
-// checked, so a truncated or wrong file fails at once instead of leaving
-// Pyodide waiting on a module that never instantiates.
+// The wasm, inflated as it arrives: one copy is compiled as it streams in (so
+// compiling overlaps the download), the other is kept (the snapshot is packed
+// against its data segments) and checked, so a truncated or wrong file fails
+// at once instead of leaving Pyodide waiting on a module that never comes.
 function startWasm(runtime) {
-  const stream = download(runtime.wasm, { gzipped: true });
-  const tees = stream.then((s) => s.tee());
+  const tees = download(runtime.wasm, { gzipped: true }).then((stream) => stream.tee());
+  const module = tees.then(([theirs]) =>
+    WebAssembly.compileStreaming(new Response(theirs, { headers: { "Content-Type": "application/wasm" } })));
   const bytes = tees.then(async ([, mine]) => {
     const wasm = await readAll(mine, runtime.wasm);
     if (wasm.length !== runtime.wasm_size) throw new Error(`${runtime.wasm}: ${wasm.length} bytes, expected ${runtime.wasm_size}`);
-    if (!WebAssembly.validate(wasm)) throw new Error(`${runtime.wasm}: not a valid WebAssembly module`);
     return wasm;
   });
-  bytes.catch(() => {});
-  const response = tees.then(([theirs]) => new Response(theirs, { headers: { "Content-Type": "application/wasm" } }));
-  response.catch(() => {});
-  return { response, bytes };
+  const checked = Promise.all([module, bytes]).then(([compiled, wasm]) => ({ compiled, wasm }));
+  [module, bytes, checked].forEach((p) => p.catch(() => {}));
+  return { module, bytes, checked };
 }
 
-// Pyodide fetches indexURL + "pyodide.asm.wasm" itself; hand it the download
-// already under way instead (a new one for a second start).
-function interceptWasm(indexURL, runtime, first) {
+// Pyodide fetches indexURL + "pyodide.asm.wasm" and instantiates it with
+// WebAssembly.instantiateStreaming; hand it the module compiled above instead
+// (also for a second start, which then downloads nothing).
+function interceptWasm(indexURL, wasm) {
   const target = new URL("pyodide.asm.wasm", indexURL).href;
+  const marker = new Response(null);
   const plainFetch = self.fetch.bind(self);
-  let pending = first;
-  self.fetch = (input, init) => {
-    if (String(input instanceof Request ? input.url : input) !== target) return plainFetch(input, init);
-    const wasm = pending || startWasm(runtime);
-    pending = null;
-    return wasm.response;
+  self.fetch = (input, init) =>
+    String(input instanceof Request ? input.url : input) === target ? Promise.resolve(marker) : plainFetch(input, init);
+  const instantiateStreaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
+  WebAssembly.instantiateStreaming = async (source, imports) => {
+    const response = await source;
+    if (response !== marker) return instantiateStreaming(response, imports);
+    const module = await wasm.module;
+    return { module, instance: await WebAssembly.instantiate(module, imports) };
   };
 }
 
@@ -126,7 +130,7 @@ async function loadModuleFactory(runtime) {
 // answer (loadStdlib). Throws if anything about it fails.
 async function fromSnapshot(m, runtime, indexURL, files) {
   const packed = download("checker/" + m.snapshot, { gzipped: true }).then((s) => readAll(s, m.snapshot));
-  const snapshot = Promise.all([packed, files.wasm.bytes]).then(([p, wasm]) => unpack(p, wasm));
+  const snapshot = Promise.all([packed, files.wasm.bytes, codec]).then(([p, wasm, { unpack }]) => unpack(p, wasm));
   const { loadPyodide } = await pyodideModule;
   const pyodide = await Promise.race([
     loadPyodide({
@@ -137,7 +141,7 @@ async function fromSnapshot(m, runtime, indexURL, files) {
       stdLibURL: URL.createObjectURL(new Blob([])),
       _loadSnapshot: snapshot,
     }),
-    files.wasm.bytes.then(() => new Promise(() => {})), // fails fast on a bad wasm
+    files.wasm.checked.then(() => new Promise(() => {})), // fails fast on a bad wasm
     stalled,
   ]);
   return { pyodide, engine: pyodide.pyimport("checker.engine"), stdlib: false };
@@ -208,7 +212,7 @@ async function start() {
     progress.total = runtime.bytes.wasm + runtime.bytes.module + m.snapshot_bytes;
     files = { wasm: startWasm(runtime), factory: loadModuleFactory(runtime) };
     files.factory.catch(() => {});
-    interceptWasm(indexURL, runtime, files.wasm);
+    interceptWasm(indexURL, files.wasm);
   }
   let state;
   try {
@@ -217,7 +221,7 @@ async function start() {
   } catch (error) {
     console.warn("checker: starting without the snapshot:", error && error.message);
     // A broken or stalled runtime is a failure, not a reason to start again.
-    if (files) await Promise.race([files.wasm.bytes, stalled]);
+    if (files) await Promise.race([files.wasm.checked, stalled]);
     state = { ...(await fromWheel(m, runtime, indexURL, files)), via: "wheel" };
   }
   await Promise.race([useServedRules(state, m), stalled]);
