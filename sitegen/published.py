@@ -7,10 +7,11 @@ every deployment × email system × sync choice (sync left out, or any non-empty
 set of its values, in the form's order), with nothing else stated.
 
 Each verdict is exactly what ``checker.engine.evaluate_json`` answers for the
-request the page would send (``{"config": ..., "lang": ...}``). Findings repeat
-across verdicts, so they are listed once and verdicts refer to them by index:
+request the page would send (``{"config": ..., "lang": ...}``). Findings and
+open questions repeat across verdicts, so each list of objects in a verdict is
+kept once in a table of that name and verdicts refer to its items by index:
 
-    {"findings": [finding, ...],
+    {"tables": {"findings": [finding, ...], "open_questions": [question, ...]},
      "verdicts": {"?deployment=online&email_system=gmail": {"status": ..., "findings": [0, 3], ...}}}
 
 The keys are the page's own permalink query (checker.js ``queryFromConfig``).
@@ -73,8 +74,8 @@ def config_from_key(key: str, compiled: dict) -> dict:
 def published_verdicts(compiled: dict, lang: str) -> dict:
     """The verdicts for configurations(compiled) in one language, as the page embeds them."""
     order = [f["id"] for f in compiled["fields"]]
-    findings: list = []
-    index: dict[str, int] = {}
+    tables: dict[str, list] = {}
+    index: dict[tuple[str, str], int] = {}
     verdicts = {}
     with engine_using(compiled):
         for config in configurations(compiled):
@@ -84,15 +85,21 @@ def published_verdicts(compiled: dict, lang: str) -> dict:
             answer = json.loads(engine.evaluate_json(json.dumps({"config": config, "lang": lang})))
             if "errors" in answer:
                 continue  # not a verdict: the page waits for the engine
-            refs = []
-            for finding in answer["findings"]:
-                text = json.dumps(finding, ensure_ascii=False, sort_keys=True)
-                if text not in index:
-                    index[text] = len(findings)
-                    findings.append(finding)
-                refs.append(index[text])
-            verdicts[key] = {**answer, "findings": refs}
-    return {"findings": findings, "verdicts": verdicts}
+            entry = dict(answer)
+            for name, value in answer.items():
+                if not (isinstance(value, list) and all(isinstance(item, dict) for item in value)):
+                    continue
+                table = tables.setdefault(name, [])
+                refs = []
+                for item in value:
+                    text = json.dumps(item, ensure_ascii=False, sort_keys=True)
+                    if (name, text) not in index:
+                        index[name, text] = len(table)
+                        table.append(item)
+                    refs.append(index[name, text])
+                entry[name] = refs
+            verdicts[key] = entry
+    return {"tables": tables, "verdicts": verdicts}
 
 
 def expand(published: dict, key: str) -> dict | None:
@@ -100,7 +107,8 @@ def expand(published: dict, key: str) -> dict | None:
     entry = published["verdicts"].get(key)
     if entry is None:
         return None
-    return {**entry, "findings": [published["findings"][i] for i in entry["findings"]]}
+    return {name: [published["tables"][name][i] for i in value] if name in published["tables"] else value
+            for name, value in entry.items()}
 
 
 class engine_using:

@@ -200,7 +200,12 @@ function showErrors(errors) {
 // The build's verdict for this configuration, if it published one.
 function publishedVerdict(config) {
   const entry = PUBLISHED && PUBLISHED.verdicts[queryFromConfig(config)];
-  return entry ? { ...entry, findings: entry.findings.map((i) => PUBLISHED.findings[i]) } : null;
+  if (!entry) return null;
+  const verdict = { ...entry };
+  for (const [name, table] of Object.entries(PUBLISHED.tables)) {
+    if (name in entry) verdict[name] = entry[name].map((i) => table[i]);
+  }
+  return verdict;
 }
 
 // While the engine loads: the build's verdict, when it has one.
