@@ -170,6 +170,15 @@ def test_a_second_visit_compiles_the_kept_wasm_instead_of_downloading_it(page, b
     assert steps and steps[-1]["loaded"] == steps[-1]["total"]
 
 
+def test_without_the_snapshot_the_worker_starts_python_from_the_wheel(context, base_url):
+    """The fallback still answers (and says it fell back)."""
+    context.route("**/assets/checker/*.gz", lambda route: route.fulfill(status=404, body="gone"))
+    page = context.new_page()
+    got = start_worker(page, base_url)
+    assert got["last"] == {"type": "ready", "via": "wheel"}, got["last"]
+    assert json.loads(got["answer"]["response"]) == engine_answer({"deployment": "online", "email_system": "gmail"}, "en")
+
+
 @pytest.mark.parametrize("damage", ["truncated", "not-gzip", "not-wasm", "never-answers"])
 def test_a_broken_or_stalled_runtime_is_reported_within_15_s(context, base_url, damage):
     import gzip

@@ -8,39 +8,51 @@
 // {type: "failed", error} if loading failed or stalled.
 
 const assets = new URL("../assets/", import.meta.url);
-const STALL_MS = 12_000; // no byte and no progress this long: report failure
+// A download that brings nothing for STALL_MS is reported as a failure; so is
+// a start that takes over BUSY_MS with nothing left to download (CPU work
+// only, which a busy machine may stretch).
+const STALL_MS = 12_000;
+const BUSY_MS = 60_000;
 const inflates = typeof DecompressionStream === "function";
-
-// Ask for the manifest first; every download starts the moment it arrives.
-const manifest = fetch(new URL("checker/manifest.json", assets)).then((response) => {
-  if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
-  return response.json();
-});
-manifest.catch(() => {}); // reported by start()
-// Imported, not statically: the manifest's request goes first.
-const pyodideModule = import("../assets/pyodide/pyodide.mjs");
-const codec = import("./checker-snapshot.mjs");
-[pyodideModule, codec].forEach((p) => p.catch(() => {}));
-const queue = [];
-let handle = (message) => queue.push(message);
-self.onmessage = (event) => handle(event.data);
 
 // ---- progress, and the watchdog that turns a stall into a failure -------------------
 const progress = { loaded: 0, total: 0, sent: 0 };
 let watchdog = null;
+let downloading = 0; // downloads under way
 let stall;
-const stalled = new Promise((_, reject) => { stall = reject; }); // rejects after STALL_MS of nothing
+const stalled = new Promise((_, reject) => { stall = reject; });
 stalled.catch(() => {});
 function kick() {
   if (watchdog === false) return;
   clearTimeout(watchdog);
-  watchdog = setTimeout(() => stall(new Error(`the runtime stopped loading (nothing for ${STALL_MS / 1000} s)`)), STALL_MS);
+  const [ms, what] = downloading ? [STALL_MS, "the runtime stopped arriving"] : [BUSY_MS, "the runtime did not start"];
+  watchdog = setTimeout(() => stall(new Error(`${what} (nothing for ${ms / 1000} s)`)), ms);
 }
 function stopWatchdog() {
   clearTimeout(watchdog);
   watchdog = false;
 }
-kick();
+// A download (or import) under watch until it settles.
+function watched(promise) {
+  downloading++;
+  kick();
+  promise.then(() => {}, () => {}).then(() => { downloading--; kick(); });
+  return promise;
+}
+
+// Ask for the manifest first; every download starts the moment it arrives.
+const manifest = watched(fetch(new URL("checker/manifest.json", assets)).then((response) => {
+  if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
+  return response.json();
+}));
+manifest.catch(() => {}); // reported by start()
+// Imported, not statically: the manifest's request goes first.
+const pyodideModule = watched(import("../assets/pyodide/pyodide.mjs"));
+const codec = watched(import("./checker-snapshot.mjs"));
+[pyodideModule, codec].forEach((p) => p.catch(() => {}));
+const queue = [];
+let handle = (message) => queue.push(message);
+self.onmessage = (event) => handle(event.data);
 
 function reportProgress(bytes) {
   progress.loaded += bytes;
@@ -54,16 +66,41 @@ function reportProgress(bytes) {
 // A response's body, counted as it arrives, and inflated when gzipped. Errors
 // (HTTP, truncation, a body that is not gzip) surface on the returned stream.
 async function download(name, { gzipped = false } = {}) {
-  const url = new URL(name, assets);
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
-  kick();
-  const counted = response.body.pipeThrough(new TransformStream({
-    transform(chunk, controller) {
-      reportProgress(chunk.byteLength);
-      controller.enqueue(chunk);
+  let finish;
+  watched(new Promise((resolve) => { finish = resolve; }));
+  let response;
+  try {
+    response = await fetch(new URL(name, assets));
+  } catch (error) {
+    finish();
+    throw new Error(`${name}: ${error.message}`);
+  }
+  if (!response.ok) {
+    finish();
+    throw new Error(`${name}: HTTP ${response.status}`);
+  }
+  const reader = response.body.getReader();
+  const counted = new ReadableStream({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          finish();
+          controller.close();
+          return;
+        }
+        reportProgress(value.byteLength);
+        controller.enqueue(value);
+      } catch (error) {
+        finish();
+        controller.error(error);
+      }
     },
-  }));
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  });
   return gzipped ? counted.pipeThrough(new DecompressionStream("gzip")) : counted;
 }
 
