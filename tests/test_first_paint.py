@@ -152,24 +152,6 @@ def test_the_worker_restores_the_snapshot_and_reports_progress(page, base_url):
     assert not [u for u in requests if u.endswith((".whl", "pyodide-lock.json", ".wasm", "rules.json"))], requests
 
 
-def test_a_second_visit_compiles_the_kept_wasm_instead_of_downloading_it(page, base_url):
-    first = start_worker(page, base_url)
-    assert first["last"]["type"] == "ready", first["last"]
-    # the first visit keeps the inflated wasm once it has answered
-    page.wait_for_function("""async () => {
-        const cache = await caches.open("sss-checker-runtime");
-        return (await cache.keys()).length === 1;
-    }""", timeout=READY)
-    requests = []
-    page.on("request", lambda r: requests.append(r.url))
-    again = start_worker(page, base_url)
-    assert again["last"] == {"type": "ready", "via": "snapshot"}, again["last"]
-    assert json.loads(again["answer"]["response"])["status"] == "supported"
-    assert not [u for u in requests if "pyodide.asm.wasm" in u], requests
-    steps = [m for m in again["messages"] if m["type"] == "progress"]
-    assert steps and steps[-1]["loaded"] == steps[-1]["total"]
-
-
 def test_without_the_snapshot_the_worker_starts_python_from_the_wheel(context, base_url):
     """The fallback still answers (and says it fell back)."""
     context.route("**/assets/checker/*.gz", lambda route: route.fulfill(status=404, body="gone"))

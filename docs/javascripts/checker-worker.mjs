@@ -117,11 +117,8 @@ async function readAll(stream, name) {
 // compiling overlaps the download), the other is kept (the snapshot is packed
 // against its data segments) and checked, so a truncated or wrong file fails
 // at once instead of leaving Pyodide waiting on a module that never comes.
-function startWasm(runtime, kept) {
-  const source = kept
-    ? kept.then((response) => { kick(); return response.body; })
-    : download(runtime.wasm, { gzipped: true });
-  const tees = source.then((stream) => stream.tee());
+function startWasm(runtime) {
+  const tees = download(runtime.wasm, { gzipped: true }).then((stream) => stream.tee());
   const module = tees.then(([theirs]) =>
     WebAssembly.compileStreaming(new Response(theirs, { headers: { "Content-Type": "application/wasm" } })));
   const bytes = tees.then(async ([, mine]) => {
@@ -132,39 +129,6 @@ function startWasm(runtime, kept) {
   const checked = Promise.all([module, bytes]).then(([compiled, wasm]) => ({ compiled, wasm }));
   [module, bytes, checked].forEach((p) => p.catch(() => {}));
   return { module, bytes, checked };
-}
-
-// ---- the inflated wasm, kept for the next visit ------------------------------------------
-// The browser keeps compiled code for a wasm that comes from its caches, not
-// for one inflated in memory: so after the first answer the inflated module
-// goes into Cache Storage, and later visits compile it from there (and skip
-// both the download and most of the compiling). Absent where Cache Storage is
-// (plain http on a public address); any failure just means downloading again.
-const KEPT = "sss-checker-runtime";
-
-function keptKey(runtime) {
-  return new URL(`${runtime.wasm}?inflated=${runtime.wasm_size}`, assets).href;
-}
-
-async function keptWasm(runtime) {
-  if (typeof caches !== "object" || !caches) return null;
-  try {
-    const response = await (await caches.open(KEPT)).match(keptKey(runtime));
-    return response && response.ok ? response : null;
-  } catch {
-    return null;
-  }
-}
-
-async function keepWasm(runtime, bytes) {
-  if (typeof caches !== "object" || !caches) return;
-  const cache = await caches.open(KEPT);
-  const key = keptKey(runtime);
-  for (const old of await cache.keys()) if (old.url !== key) await cache.delete(old);
-  if (await cache.match(key)) return;
-  await cache.put(key, new Response(bytes, { headers: { "Content-Type": "application/wasm" } }));
-  // Compiled once from there, so the browser stores the code beside it.
-  await WebAssembly.compileStreaming(await cache.match(key));
 }
 
 // Pyodide fetches indexURL + "pyodide.asm.wasm" and instantiates it with
@@ -202,7 +166,8 @@ async function loadModuleFactory(runtime) {
 // so Python starts with an empty one and gets the real one after the first
 // answer (loadStdlib). Throws if anything about it fails.
 async function fromSnapshot(m, runtime, indexURL, files) {
-  const snapshot = Promise.all([files.snapshot, files.wasm.bytes, codec]).then(([p, wasm, { unpack }]) => unpack(p, wasm));
+  const packed = download("checker/" + m.snapshot, { gzipped: true }).then((s) => readAll(s, m.snapshot));
+  const snapshot = Promise.all([packed, files.wasm.bytes, codec]).then(([p, wasm, { unpack }]) => unpack(p, wasm));
   const { loadPyodide } = await pyodideModule;
   const pyodide = await Promise.race([
     loadPyodide({
@@ -281,13 +246,9 @@ async function start() {
   const indexURL = new URL("pyodide/", assets).href;
   let files = null;
   if (inflates && runtime) {
-    progress.total = runtime.bytes.module + m.snapshot_bytes;
-    const factory = loadModuleFactory(runtime);
-    const snapshot = download("checker/" + m.snapshot, { gzipped: true }).then((s) => readAll(s, m.snapshot));
-    [factory, snapshot].forEach((p) => p.catch(() => {}));
-    const kept = await keptWasm(runtime);
-    if (!kept) progress.total += runtime.bytes.wasm;
-    files = { wasm: startWasm(runtime, kept && Promise.resolve(kept)), factory, snapshot, kept: Boolean(kept) };
+    progress.total = runtime.bytes.wasm + runtime.bytes.module + m.snapshot_bytes;
+    files = { wasm: startWasm(runtime), factory: loadModuleFactory(runtime) };
+    files.factory.catch(() => {});
     interceptWasm(indexURL, files.wasm);
   }
   let state;
@@ -296,21 +257,14 @@ async function start() {
     state = { ...(await fromSnapshot(m, runtime, indexURL, files)), via: "snapshot" };
   } catch (error) {
     console.warn("checker: starting without the snapshot:", error && error.message);
-    // A broken or stalled runtime is a failure, not a reason to start again
-    // (a kept copy that fails is dropped, for the next visit).
-    if (files) await Promise.race([files.wasm.checked, stalled]).catch(async (failure) => {
-      if (files.kept) await caches.delete(KEPT).catch(() => {});
-      throw failure;
-    });
+    // A broken or stalled runtime is a failure, not a reason to start again.
+    if (files) await Promise.race([files.wasm.checked, stalled]);
     state = { ...(await fromWheel(m, runtime, indexURL, files)), via: "wheel" };
   }
   await Promise.race([useServedRules(state, m), stalled]);
   stopWatchdog();
   serve(state, runtime);
   self.postMessage({ type: "ready", via: state.via });
-  if (files && !files.kept) {
-    files.wasm.bytes.then((bytes) => keepWasm(runtime, bytes)).catch((error) => console.warn("checker: keeping the runtime:", error.message));
-  }
   queue.splice(0).forEach((message) => handle(message));
 }
 
