@@ -8,6 +8,7 @@ in memory first; files are written only when every page rendered.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import zipfile
@@ -15,9 +16,9 @@ from pathlib import Path
 
 import jinja2
 
-from checker import matrix as tooling
+from tooling import matrix as tooling
 from checker.engine import fill_placeholders
-from checker.matrix import lang_prefix, write_text_if_changed
+from tooling.matrix import lang_prefix, write_text_if_changed
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -104,17 +105,20 @@ def last_changed(loaded: tooling.Loaded) -> dict[str, str]:
     return dates
 
 
-def atom_feed(loaded: tooling.Loaded, lang: str) -> str:
-    """The changelog as an Atom feed in one language; links are relative to the feed."""
+def atom_feed(loaded: tooling.Loaded, lang: str, base: str | None = None) -> str:
+    """The changelog as an Atom feed in one language; links are absolute under
+    ``base`` (the site's public address) when given, relative to the feed otherwise."""
     from xml.sax.saxutils import escape, quoteattr
 
     prefix = lang_prefix(lang, loaded.languages)
+    root = base or "../"
+    self_link = f"{base}feeds/{lang.lower()}.atom" if base else f"{lang.lower()}.atom"
     title = loaded.strings["page.changes.feed_title"][lang]
     changes = loaded.changelog
     updated = (changes[0]["date"] if changes else "1970-01-01") + "T00:00:00Z"
     entries = []
     for change in changes:
-        link = f"../{prefix}changes/#change-{change['date']}"
+        link = f"{root}{prefix}changes/#change-{change['date']}"
         entries.append(
             "  <entry>\n"
             f"    <id>urn:sss-checker:matrix-change:{change['date']}:{lang}</id>\n"
@@ -132,8 +136,8 @@ def atom_feed(loaded: tooling.Loaded, lang: str) -> str:
         f"  <title>{escape(title)}</title>\n"
         f"  <updated>{updated}</updated>\n"
         "  <author><name>sss-checker</name></author>\n"
-        f"  <link rel=\"self\" href=\"{lang.lower()}.atom\"/>\n"
-        f"  <link rel=\"alternate\" type=\"text/html\" href=\"../{prefix}changes/\"/>\n"
+        f"  <link rel=\"self\" href={quoteattr(self_link)}/>\n"
+        f"  <link rel=\"alternate\" type=\"text/html\" href={quoteattr(root + prefix + 'changes/')}/>\n"
         + "".join(entries)
         + "</feed>\n"
     )
@@ -147,7 +151,7 @@ def checker_data(loaded: tooling.Loaded, lang: str) -> str:
         for q in loaded.questions
     ]
     strings = {k: v[lang] for k, v in loaded.strings.items()
-               if k.startswith(("page.checker.", "status.", "severity.", "cli.remedy"))}
+               if k.startswith(("page.checker.", "status.", "severity.", "cli.remedy", "cli.fix", "cli.so_far", "remedy."))}
     matrix_page = next(page["page"] for _doc, page in loaded.pages if page["page"]["id"] == "support-matrix")
     fallback = {"href": lang_prefix(lang, loaded.languages) + "support-matrix/", "title": matrix_page["title"][lang]}
     text = json.dumps({"lang": lang, "fields": fields, "strings": strings, "matrix_page": fallback},
@@ -247,19 +251,45 @@ def copy_if_changed(src: Path, dst: Path) -> bool:
     return True
 
 
-def copy_runtime(docs: Path = DOCS) -> None:
-    """The self-hosted Pyodide runtime, from the pinned npm package, into the site's assets."""
+def content_name(*paths: Path) -> str:
+    """A folder name that changes with the files' content (16 hex digits), so a
+    host can cache what it holds for a year (see sitegen.publish)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def _clear_except(folder: Path, keep: set[str]) -> None:
+    if not folder.is_dir():
+        return
+    for old in folder.iterdir():
+        if old.name not in keep:
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+
+
+def copy_runtime(docs: Path = DOCS) -> str:
+    """The self-hosted Pyodide runtime, from the pinned npm package, into the
+    site's assets under a content-named folder; returns that folder, relative
+    to assets/ (what the manifest names as "runtime")."""
     runtime = REPO / "node_modules" / "pyodide"
-    for name in RUNTIME_FILES:
-        src = runtime / name
+    sources = [runtime / name for name in RUNTIME_FILES]
+    for src in sources:
         if not src.exists():
             raise FileNotFoundError(f"{src} is missing; run `npm ci` (./run setup) first")
-        copy_if_changed(src, docs / "assets" / "pyodide" / name)
+    name = content_name(*sources)
+    folder = docs / "assets" / "pyodide"
+    _clear_except(folder, {name})
+    for src in sources:
+        copy_if_changed(src, folder / name / src.name)
     # The worker downloads these gzipped and inflates them as they arrive: any
     # static host serves them, and the wasm is 3.5 MB instead of 9.6 MB. The
     # plain files stay for browsers without DecompressionStream.
-    for name in GZIPPED_RUNTIME_FILES:
-        gzip_if_changed(runtime / name, docs / "assets" / "pyodide" / (name + ".gz"))
+    for gzipped in GZIPPED_RUNTIME_FILES:
+        gzip_if_changed(runtime / gzipped, folder / name / (gzipped + ".gz"))
+    return f"pyodide/{name}/"
 
 
 # -- the checker wheel ---------------------------------------------------------
@@ -270,7 +300,8 @@ def _wheel_inputs_digest() -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted((REPO / "checker").glob("*")) + [REPO / "pyproject.toml", REPO / "README.md"]:
+    for path in sorted((REPO / "checker").glob("*")) + [REPO / "pyproject.toml", REPO / "README.md",
+                                                        REPO / "hatch_build.py"]:
         if path.is_file() and path.suffix in (".py", ".json", ".toml", ".md"):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
@@ -293,6 +324,8 @@ def build_wheel() -> Path:
     result = subprocess.run(
         [sys.executable, "-P", "-m", "build", "--wheel", "--no-isolation", "--outdir", str(WHEEL_DIR), str(REPO)],
         capture_output=True, text=True, cwd=tempfile.gettempdir(),
+        # The browser's wheel carries no public address (see hatch_build.py).
+        env={k: v for k, v in os.environ.items() if k != "SSS_CHECKER_SITE_URL"},
     )
     if result.returncode != 0:
         raise RuntimeError("building the checker wheel failed:\n" + result.stdout[-2000:] + result.stderr[-2000:])
@@ -348,15 +381,15 @@ def gzip_if_changed(src: Path, dst: Path) -> bool:
     return True
 
 
-def runtime_manifest(docs: Path = DOCS) -> dict:
+def runtime_manifest(docs: Path, folder: str) -> dict:
     """What the worker needs to know of the runtime: file names (relative to
     assets/), bytes on the wire (for progress) and the uncompressed module size
     (a truncated download is refused), and the lock file's `info` (the checker
     installs no packages, so the worker hands Pyodide an empty lock instead of
     fetching 119 KB)."""
     runtime = REPO / "node_modules" / "pyodide"
-    files = {"wasm": "pyodide/pyodide.asm.wasm.gz", "module": "pyodide/pyodide.asm.mjs.gz",
-             "stdlib": "pyodide/python_stdlib.zip"}
+    files = {"wasm": folder + "pyodide.asm.wasm.gz", "module": folder + "pyodide.asm.mjs.gz",
+             "stdlib": folder + "python_stdlib.zip"}
     lock = json.loads((runtime / "pyodide-lock.json").read_text(encoding="utf-8"))
     return {
         **files,
@@ -367,30 +400,31 @@ def runtime_manifest(docs: Path = DOCS) -> dict:
 
 
 def place_checker_assets(docs: Path = DOCS) -> Path:
-    """The wheel, its snapshot, a manifest naming them, and the Pyodide runtime, under docs/assets/."""
+    """The wheel, its snapshot, a manifest naming them, and the Pyodide runtime,
+    under docs/assets/. The wheel, the snapshot and the runtime live in folders
+    named after their content; the manifest (which the worker reads first) and
+    the rules keep their names and are revalidated."""
     import hashlib
 
     wheel = build_wheel()
     snapshot = build_snapshot(wheel)
     target = docs / "assets" / "checker"
-    keep = {wheel.name, snapshot.name, "manifest.json", "rules.json"}
-    for old in target.glob("*"):
-        if old.name not in keep:
-            old.unlink()
-    copy_if_changed(wheel, target / wheel.name)
-    copy_if_changed(snapshot, target / snapshot.name)
-    copy_runtime(docs)
+    placed = {path: f"{content_name(path)}/{path.name}" for path in (wheel, snapshot)}
+    _clear_except(target, {rel.split("/")[0] for rel in placed.values()} | {"manifest.json", "rules.json"})
+    for src, rel in placed.items():
+        copy_if_changed(src, target / rel)
+    runtime = copy_runtime(docs)
     rules = (target / "rules.json").read_bytes() if (target / "rules.json").exists() else b""
     with zipfile.ZipFile(wheel) as archive:
         packed_rules = archive.read("checker/rules.json")
     manifest = {
-        "wheel": wheel.name, "rules": "rules.json", "snapshot": snapshot.name,
+        "wheel": placed[wheel], "rules": "rules.json", "snapshot": placed[snapshot], "runtime": runtime,
         "snapshot_bytes": snapshot.stat().st_size,
         # The snapshot carries the wheel's rules: when they are the served
         # ones the worker need not fetch and load rules.json.
         "rules_sha256": hashlib.sha256(rules).hexdigest(),
         "snapshot_rules_sha256": hashlib.sha256(packed_rules).hexdigest(),
-        "runtime": runtime_manifest(docs),
+        "runtime_files": runtime_manifest(docs, runtime),
     }
     write_text_if_changed(target / "manifest.json", json.dumps(manifest, sort_keys=True) + "\n")
     return wheel

@@ -18,8 +18,8 @@ globalThis.fetch = (resource) => { throw new Error(`no network (fetch ${resource
 const site = (path) => join(siteDir, path);
 const { unpack } = await import(pathToFileURL(site("javascripts/checker-snapshot.mjs")).href);
 const manifest = JSON.parse(await readFile(site("assets/checker/manifest.json"), "utf8"));
-const wasm = new Uint8Array(gunzipSync(await readFile(site("assets/" + manifest.runtime.wasm))));
-if (wasm.length !== manifest.runtime.wasm_size) throw new Error("the served wasm has the wrong size");
+const wasm = new Uint8Array(gunzipSync(await readFile(site("assets/" + manifest.runtime_files.wasm))));
+if (wasm.length !== manifest.runtime_files.wasm_size) throw new Error("the served wasm has the wrong size");
 const snapshot = unpack(new Uint8Array(gunzipSync(await readFile(site("assets/checker/" + manifest.snapshot)))), wasm);
 
 // In Node, Pyodide reads its files from indexURL: the served ones, inflated,
@@ -27,14 +27,14 @@ const snapshot = unpack(new Uint8Array(gunzipSync(await readFile(site("assets/ch
 const index = await mkdtemp(join(tmpdir(), "sss-restore-"));
 try {
   await writeFile(join(index, "pyodide.asm.wasm"), wasm);
-  await writeFile(join(index, "pyodide.asm.mjs"), gunzipSync(await readFile(site("assets/" + manifest.runtime.module))));
+  await writeFile(join(index, "pyodide.asm.mjs"), gunzipSync(await readFile(site("assets/" + manifest.runtime_files.module))));
   await writeFile(join(index, "python_stdlib.zip"), new Uint8Array(0));
-  await copyFile(site("assets/pyodide/pyodide.mjs"), join(index, "pyodide.mjs"));
+  await copyFile(site("assets/" + manifest.runtime + "pyodide.mjs"), join(index, "pyodide.mjs"));
   const { loadPyodide } = await import(pathToFileURL(join(index, "pyodide.mjs")).href);
   const pyodide = await loadPyodide({
     indexURL: index + "/",
     packages: [],
-    lockFileContents: { info: manifest.runtime.lock_info, packages: {} },
+    lockFileContents: { info: manifest.runtime_files.lock_info, packages: {} },
     _loadSnapshot: snapshot,
   });
   const engine = pyodide.pyimport("checker.engine");

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from checker import evaluate_json
-from checker import matrix as tooling
+from tooling import matrix as tooling
 from sitegen import published
 
 from .conftest import REPO
@@ -101,7 +101,8 @@ def test_the_served_snapshot_restores_and_answers_as_cpython(site, tmp_path):
 
 def test_the_manifest_names_the_served_runtime(site):
     manifest = json.loads((site / "assets" / "checker" / "manifest.json").read_text())
-    runtime = manifest["runtime"]
+    runtime = manifest["runtime_files"]
+    assert all(runtime[name].startswith(manifest["runtime"]) for name in ("wasm", "module", "stdlib"))
     for name in ("wasm", "module", "stdlib"):
         served = site / "assets" / runtime[name]
         assert served.stat().st_size == runtime["bytes"][name], name
@@ -154,7 +155,7 @@ def test_the_worker_restores_the_snapshot_and_reports_progress(page, base_url):
 
 def test_without_the_snapshot_the_worker_starts_python_from_the_wheel(context, base_url):
     """The fallback still answers (and says it fell back)."""
-    context.route("**/assets/checker/*.gz", lambda route: route.fulfill(status=404, body="gone"))
+    context.route("**/assets/checker/**/*.gz", lambda route: route.fulfill(status=404, body="gone"))
     page = context.new_page()
     got = start_worker(page, base_url)
     assert got["last"] == {"type": "ready", "via": "wheel"}, got["last"]
@@ -196,7 +197,7 @@ def test_the_build_verdict_shows_first_then_the_engine_confirms_it(context, base
     (data-source="build") and the download's progress; once it arrives, the
     engine's verdict replaces it (data-source="engine"), the same verdict."""
     held = []
-    context.route("**/assets/checker/*.gz", lambda route: held.append(route) if held is not None else route.continue_())
+    context.route("**/assets/checker/**/*.gz", lambda route: held.append(route) if held is not None else route.continue_())
     page = context.new_page()
     page.goto(base_url + "en/checker/?deployment=online&email_system=gmail&sync=email,appointments-contacts-tasks")
     page.wait_for_selector('#sss-verdict[data-source="build"]', timeout=READY)

@@ -12,7 +12,7 @@ from itertools import combinations, product
 import pytest
 
 from checker import ConfigError, evaluate, load_matrix
-from checker.diff import PAIR, _union_fields
+from tooling.diff import PAIR, _union_fields
 from checker.engine import _value_key
 
 from .configs import generate
@@ -196,3 +196,33 @@ def test_diff_reads_the_first_committed_matrix():
                             capture_output=True, text=True, cwd=REPO, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "→ working tree:" in result.stdout.splitlines()[0]
+
+
+def test_pages_state_the_restored_qualifiers_and_link_the_source_in_their_language(site):
+    en = (site / "en" / "notes" / "index.html").read_text(encoding="utf-8")
+    pt = (site / "notes" / "index.html").read_text(encoding="utf-8")
+    assert "learn.microsoft.com/en-us/power-platform/admin/supported-email" in en
+    assert "learn.microsoft.com/pt-br/" not in en
+    assert "learn.microsoft.com/pt-br/power-platform/admin/supported-email" in pt
+    xt_en = (site / "en" / "cross-tenant" / "index.html").read_text(encoding="utf-8")
+    assert "currently not supported" in xt_en
+    assert "connect-exchange-online-server-profile-oauth" in xt_en
+    xt_pt = (site / "cross-tenant" / "index.html").read_text(encoding="utf-8")
+    assert "No momento" in xt_pt
+    unsupported = (site / "en" / "unsupported" / "index.html").read_text(encoding="utf-8")
+    assert "does not say whether interception based on the IP or the name is" in unsupported
+    assert "such as Gmail" not in unsupported and "Remove the multifactor" not in unsupported
+    matrix = (site / "en" / "support-matrix" / "index.html").read_text(encoding="utf-8")
+    assert "Exchange Server 2010, 2013, 2016 and 2019" in matrix
+    assert "Email Router or Outlook" in matrix
+
+
+def test_every_pt_br_text_of_the_matrix_avoids_the_forbidden_forms(loaded):
+    from checker import matrix as tooling
+
+    from .test_strings import localized
+
+    forms = FORBIDDEN_PT[:2] + [(r"\bA minha\b|\bO meu\b", "Minha / Meu, without the article")]
+    problems = [f"{path}: {why}: {text['pt-BR']}" for path, text in localized(tooling.export(loaded))
+                for pattern, why in forms if re.search(pattern, text["pt-BR"])]
+    assert not problems, "\n".join(problems)

@@ -11,7 +11,7 @@ const assets = new URL("../assets/", import.meta.url);
 // A download that brings nothing for STALL_MS is reported as a failure; so is
 // a start that takes over BUSY_MS with nothing left to download (CPU work
 // only, which a busy machine may stretch).
-const STALL_MS = 12_000;
+const STALL_MS = 10_000;
 const BUSY_MS = 60_000;
 const inflates = typeof DecompressionStream === "function";
 
@@ -46,8 +46,10 @@ const manifest = watched(fetch(new URL("checker/manifest.json", assets)).then((r
   return response.json();
 }));
 manifest.catch(() => {}); // reported by start()
+// The runtime's folder is named after its content; the manifest says which.
+const runtimeFolder = manifest.then((m) => new URL(m.runtime || "pyodide/", assets), () => new URL("pyodide/", assets));
+const pyodideModule = watched(runtimeFolder.then((folder) => import(new URL("pyodide.mjs", folder))));
 // Imported, not statically: the manifest's request goes first.
-const pyodideModule = watched(import("../assets/pyodide/pyodide.mjs"));
 const codec = watched(import("./checker-snapshot.mjs"));
 [pyodideModule, codec].forEach((p) => p.catch(() => {}));
 const queue = [];
@@ -101,7 +103,34 @@ async function download(name, { gzipped = false } = {}) {
       return reader.cancel(reason);
     },
   });
-  return gzipped ? counted.pipeThrough(new DecompressionStream("gzip")) : counted;
+  return gzipped ? inflateIfGzip(counted) : counted;
+}
+
+// Inflated if it is gzip. A host that labels .gz files Content-Encoding: gzip
+// has the browser inflate them already; then they pass as they are.
+async function inflateIfGzip(stream) {
+  const reader = stream.getReader();
+  const first = await reader.read();
+  const head = first.done ? new Uint8Array(0) : first.value;
+  const whole = new ReadableStream({
+    start(controller) {
+      if (head.length) controller.enqueue(head);
+      if (first.done) controller.close();
+    },
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return head[0] === 0x1f && head[1] === 0x8b ? whole.pipeThrough(new DecompressionStream("gzip")) : whole;
 }
 
 async function readAll(stream, name) {
@@ -242,8 +271,8 @@ function serve(state, runtime) {
 
 async function start() {
   const m = await manifest;
-  const runtime = m.runtime;
-  const indexURL = new URL("pyodide/", assets).href;
+  const runtime = m.runtime_files;
+  const indexURL = new URL(m.runtime || "pyodide/", assets).href;
   let files = null;
   if (inflates && runtime) {
     progress.total = runtime.bytes.wasm + runtime.bytes.module + m.snapshot_bytes;
