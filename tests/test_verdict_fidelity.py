@@ -218,11 +218,11 @@ def test_pages_state_the_restored_qualifiers_and_link_the_source_in_their_langua
 
 
 def test_every_pt_br_text_of_the_matrix_avoids_the_forbidden_forms(loaded):
-    from checker import matrix as tooling
+    from tooling import matrix as tm
 
     from .test_strings import localized
 
     forms = FORBIDDEN_PT[:2] + [(r"\bA minha\b|\bO meu\b", "Minha / Meu, without the article")]
-    problems = [f"{path}: {why}: {text['pt-BR']}" for path, text in localized(tooling.export(loaded))
+    problems = [f"{path}: {why}: {text['pt-BR']}" for path, text in localized(tm.export(loaded))
                 for pattern, why in forms if re.search(pattern, text["pt-BR"])]
     assert not problems, "\n".join(problems)
