@@ -238,7 +238,19 @@ async function loadStdlib(state, runtime) {
 async function useServedRules(state, m) {
   if (m.rules_sha256 && m.rules_sha256 === m.snapshot_rules_sha256 && state.via === "snapshot") return;
   const bytes = await readAll(await download("checker/" + m.rules), m.rules);
-  state.engine.use_rules(new TextDecoder().decode(bytes));
+  try {
+    state.engine.use_rules(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new Error(`rules.json: ${lastLine(error)}`); // damaged or not compiled rules
+  }
+}
+
+// A Python error's message is its whole traceback: the last line says what happened.
+function lastLine(error) {
+  const text = String(error instanceof Error ? error.message : JSON.stringify(error)).trim();
+  // (Before the standard library is in, formatting it may fail first: "Error
+  // in sys.excepthook", then the original traceback. Its last line still says.)
+  return /^Traceback|\nTraceback/.test(text) ? text.split("\n").pop().trim() : text.split("\n")[0];
 }
 
 // ---- answering --------------------------------------------------------------------------------
@@ -299,6 +311,5 @@ async function start() {
 
 start().catch((error) => {
   stopWatchdog();
-  const reason = error instanceof Error ? error.message : JSON.stringify(error);
-  self.postMessage({ type: "failed", error: String(reason).split("\n")[0].slice(0, 200) });
+  self.postMessage({ type: "failed", error: lastLine(error).slice(0, 200) });
 });
