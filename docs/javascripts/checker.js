@@ -29,6 +29,9 @@ const barCounts = document.getElementById("sss-bar-counts");
 const barOpen = document.getElementById("sss-bar-open");
 const deciding = document.getElementById("sss-deciding");
 const more = document.getElementById("sss-more");
+// Verdicts the build computed for the first configurations readers reach
+// (sitegen/published.py), shown while the engine loads.
+const PUBLISHED = JSON.parse(document.getElementById("sss-published")?.textContent || "null");
 const ICON = { supported: "✔", limited: "!", unsupported: "✘", unknown: "?", info: "i" };
 
 // One pass over the template: a value that looks like "{allowed}" stays as typed.
@@ -274,6 +277,7 @@ function clearVerdict(prompt) {
   verdictBox.replaceChildren();
   verdictBox.removeAttribute("data-status");
   verdictBox.removeAttribute("data-source");
+  shown = null;
   if (prompt) verdictBox.append(el("p", { class: "sss-prompt" }, prompt));
   showBar(prompt || "", "", "");
 }
@@ -290,6 +294,32 @@ function showErrors(errors) {
   showBar("⚠ " + S["page.checker.errors_title"], "", "error");
   announce.textContent = S["page.checker.errors_title"];
 }
+
+// The build's verdict for this configuration, if it published one.
+function publishedVerdict(config) {
+  const entry = PUBLISHED && PUBLISHED.verdicts[queryFromConfig(config)];
+  if (!entry) return null;
+  const verdict = { ...entry };
+  for (const [name, table] of Object.entries(PUBLISHED.tables)) {
+    if (name in entry) verdict[name] = entry[name].map((i) => table[i]);
+  }
+  return verdict;
+}
+
+// While the engine loads: the build's verdict, when it has one.
+function showPublished(config) {
+  const verdict = !ready && publishedVerdict(config);
+  if (verdict) renderVerdict(verdict, "build", config);
+}
+
+// User Timing marks, for the benchmark: the build's verdict, the engine's
+// first verdict, then every update.
+function markVerdict(source) {
+  if (source === "build") performance.mark("sss-build-verdict");
+  else performance.mark(performance.getEntriesByName("sss-first-verdict").length ? "sss-verdict" : "sss-first-verdict");
+}
+
+let shown = null; // what the verdict box shows, as {json, source}
 
 let shownConfig = null; // the answers the verdict on screen is for
 
@@ -337,6 +367,16 @@ function fixChanges(fix, config) {
 // The one place a verdict reaches the page, whoever computed it: `source` is
 // "engine" (the in-browser checker) or "build" (computed when the site was built).
 export function renderVerdict(verdict, source = "engine", config = shownConfig || configFromForm()) {
+  const json = JSON.stringify(verdict);
+  if (shown && shown.json === json && shown.source === "build" && source === "engine") {
+    // The engine confirms what the build said: nothing to redraw.
+    shown.source = source;
+    verdictBox.setAttribute("data-source", source);
+    verdictBox.querySelector(".sss-source")?.remove();
+    markVerdict(source);
+    return;
+  }
+  shown = { json, source };
   shownConfig = config;
   const status = verdict.status;
   const findings = verdict.findings || [];
@@ -396,12 +436,12 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
   });
   const answers = el("div", { class: "sss-answers" }, el("h3", {}, S["page.checker.considered"]), considered(config, findings));
   verdictBox.replaceChildren(headline, list, answers);
+  if (source === "build") verdictBox.append(el("p", { class: "sss-source" }, S["page.checker.from_build"]));
   verdictBox.setAttribute("data-status", status);
   verdictBox.setAttribute("data-source", source);
   printDate.textContent = fill(S["page.checker.print_date"], { date: new Date().toLocaleString(data.lang) });
   showBar(`${ICON[status]} ${S["status." + status]}`, counts.join(" · "), status);
-  // User Timing marks, for the benchmark: the first verdict, then every update.
-  performance.mark(performance.getEntriesByName("sss-first-verdict").length ? "sss-verdict" : "sss-first-verdict");
+  markVerdict(source);
   announce.textContent = fill(S["page.checker.announce"], { status: S["status." + status], count: findings.length });
 }
 
@@ -438,6 +478,7 @@ async function update({ initial = false } = {}) {
   // The address follows once the edits pause: rewriting it costs a few
   // milliseconds a frame, which the answer should not wait for.
   if (!fromQuery) syncUrlSoon(config);
+  if (!ready) showPublished(config);
   if (!asked) {
     if (!complete) shownConfig = null;
     return ready || !complete ? clearVerdict(S["page.checker.prompt"]) : undefined;
@@ -467,6 +508,7 @@ function applyQuery() {
   if (errors.length) showErrors(errors);
   else if (!("deployment" in config && "email_system" in config)) clearVerdict(S["page.checker.prompt"]);
   if (ready) update({ initial: true });
+  else if (queryConfig) showPublished(queryConfig);
 }
 
 async function copyLink() {
