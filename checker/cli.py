@@ -48,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--show-texts", action="store_true", help="print changed texts in full, old and new")
     diff.add_argument("--repo", default=None,
                       help="git repository to read revisions from (default: this checkout)")
+    from . import orgcli  # the organization check keeps its options and logic in its own module
+    orgcli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "org":
+        return orgcli.run(args)
     if args.command == "check":
         return _check(args)
     if args.command == "diff":

@@ -85,6 +85,7 @@ class Loaded:
     strings: dict = field(default_factory=dict)
     pages: list[tuple[Doc, dict]] = field(default_factory=list)
     changelog: list[dict] = field(default_factory=list)
+    dataverse: tuple | None = None  # (Doc, data) of matrix/dataverse.yaml, if any
 
 
 # -- YAML with line numbers ---------------------------------------------------
@@ -176,6 +177,8 @@ def load(root: Path = MATRIX_DIR) -> Loaded:
             loaded.pages.append((doc, doc.data))
         elif kind == "changelog":
             loaded.changelog.extend(doc.data["changes"])
+        elif kind == "dataverse":
+            loaded.dataverse = (doc, doc.data)
     if not issues:
         issues.extend(_cross_check(loaded))
     if issues:
@@ -325,6 +328,9 @@ class _Checker:
                         if eid not in entry_set:
                             self.add(d, ("changes", i, "entries", j), f"unknown entry {eid!r}; entries: see the page files")
         self.check_strings()
+        if m.dataverse:  # the organization check's mapping (checker/orgmatrix.py)
+            from . import orgmatrix
+            orgmatrix.check(self, m.dataverse[0], {r[2] for r in rule_ids})
         if not self.issues:
             self.check_coverage()
         return self.issues
@@ -558,7 +564,13 @@ def compile_rules(loaded: Loaded) -> dict:
         "fields": fields,
         "strings": loaded.strings,
         "rules": rules,
+        **({"dataverse": _compile_dataverse(loaded)} if loaded.dataverse else {}),
     }
+
+
+def _compile_dataverse(loaded: Loaded) -> dict:
+    from . import orgmatrix
+    return orgmatrix.compile_mapping(loaded.dataverse[1], loaded.languages, page_link)
 
 
 def export(loaded: Loaded, compiled: dict | None = None) -> dict:
