@@ -75,7 +75,7 @@ def run(args) -> int:
         print(matrix.text("org.error.no_export", lang), file=sys.stderr)
         return EXIT_INPUT
     if args.format == "json":
-        sys.stdout.write(report.to_json(indent=2) + "\n")
+        sys.stdout.write(report.to_json() + "\n")
     elif args.format == "csv":
         sys.stdout.write(report.to_csv())
         for problem in report.problems:

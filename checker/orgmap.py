@@ -17,6 +17,7 @@ import csv
 import io
 import json
 from itertools import product
+from json.encoder import encode_basestring
 
 from .engine import SEVERITY_RANK, ConfigError, Matrix, load_matrix
 
@@ -80,6 +81,8 @@ class Organization:
         self.recognized = 0
         self.outlook_act = False
         self.server_side_act = False
+        self._seen: dict[str, dict] = {}
+        self._act_seen: set = set()
 
     @staticmethod
     def _lower(cond: dict) -> dict:
@@ -146,13 +149,23 @@ class Organization:
                 return "emailserverprofile"
         return None
 
-    def _values(self, file: str, table_id: str, table: dict, record: dict, ident) -> dict | None:
-        """The mapped columns of a record as TABLE.COLUMN -> value; None (and a
-        problem) when a value is not one this version knows."""
+    def _values(self, file: str, table_id: str, table: dict, record: dict, ident):
+        """The mapped columns of a record as a sorted tuple of (TABLE.COLUMN, value);
+        None (and a problem) when a value is not one this version knows. Records
+        repeat the same few values: each distinct set is checked once."""
+        columns = table["columns"]
+        raw = tuple([record.get(c) for c in columns])
+        key = (raw, tuple(map(type, raw)))
+        seen = self._seen.setdefault(table_id, {})
+        try:
+            known = seen.get(key)
+        except TypeError:  # a list or an object where a value belongs: checked below
+            known, key = None, None
+        if known is not None:
+            return known
         out = {}
         bad = False
-        for column, spec in table["columns"].items():
-            value = record.get(column)
+        for (column, spec), value in zip(columns.items(), raw):
             if value is None:
                 continue
             kind = spec["type"]
@@ -174,7 +187,12 @@ class Organization:
                              field=column, given=given, allowed=allowed)
                 continue
             out[f"{table_id}.{column}"] = _norm(value)
-        return None if bad else out
+        if bad:
+            return None
+        values = tuple(sorted(out.items()))
+        if key is not None:
+            seen[key] = values
+        return values
 
     def _profile(self, file: str, index: int, record: dict) -> None:
         ident = record.get(self.profile_table["key"])
@@ -188,7 +206,8 @@ class Organization:
         self.profiles[ident.lower()] = (name, values)
 
     def _mailbox(self, file: str, index: int, record: dict) -> None:
-        ident = record.get(self.mailbox_table["key"])
+        get = record.get
+        ident = get(self.mailbox_table["key"])
         if not isinstance(ident, str) or not ident:
             self.problem(file, index, "no_key", self._t("org.error.no_key", file=file, index=index,
                                                         key=self.mailbox_table["key"]))
@@ -196,16 +215,18 @@ class Organization:
         values = self._values(file, "mailbox", self.mailbox_table, record, ident)
         if values is None:
             return
-        name = record.get(self.mailbox_table["name"])
-        email = record.get("emailaddress")
-        profile = record.get("_emailserverprofile_value")
-        if _matches(self.mixed["outlook"], values):
-            self.outlook_act = True
-        if _matches(self.mixed["server_side_sync"], values):
-            self.server_side_act = True
+        if values not in self._act_seen:
+            as_dict = dict(values)
+            self._act_seen.add(values)
+            if _matches(self.mixed["outlook"], as_dict):
+                self.outlook_act = True
+            if _matches(self.mixed["server_side_sync"], as_dict):
+                self.server_side_act = True
+        name = get(self.mailbox_table["name"])
+        email = get("emailaddress")
+        profile = get("_emailserverprofile_value")
         self.mailboxes.append((ident, name if isinstance(name, str) else "", email if isinstance(email, str) else "",
-                               profile.lower() if isinstance(profile, str) and profile else None,
-                               tuple(sorted(values.items()))))
+                               profile.lower() if isinstance(profile, str) and profile else None, values))
 
     # -- evaluating ---------------------------------------------------------
     def deployment(self, given: str | None) -> str | None:
@@ -227,6 +248,7 @@ class Organization:
         by_records: dict[tuple, tuple] = {}   # records' values -> (verdict index, notices)
         by_config: dict[tuple, int] = {}      # configuration -> verdict index
         notice_index = {n["id"]: i for i, n in enumerate(self.notices)}
+        answered: dict = {}  # profile id -> the answers that apply to it
         for ident, name, email, profile_id, mb_values in self.mailboxes:
             profile = self.profiles.get(profile_id) if profile_id else None
             prof_values = profile[1] if profile else None
@@ -244,12 +266,14 @@ class Organization:
                 report.problems.append({"file": None, "record": ident, "code": code, "field": None,
                                         "given": None, "allowed": [], "message": message})
                 continue
-            stated = {**everywhere, **answers.get(profile_id, {})}
-            key = (tuple(sorted(prof_values.items())), mb_values, tuple(sorted(stated.items(), key=str)))
+            stated = answered.get(profile_id)
+            if stated is None:
+                stated = answered[profile_id] = {**everywhere, **answers.get(profile_id, {})}
+            key = (prof_values, mb_values, id(stated) if stated else None)
             known = by_records.get(key)
             if known is None:
-                record = {**prof_values, **dict(mb_values)}
-                if not self._sync(prof_values, dict(mb_values)):
+                record = {**dict(prof_values), **dict(mb_values)}
+                if not self._sync(record, {}):
                     known = (None, ())
                 else:
                     config = self.configuration(record, deployment, stated)
@@ -421,11 +445,14 @@ class Report:
         tails: dict = {}
         not_using = ', "status": null, "configuration": null, "findings": [], "open_questions": []'
         parts = []
+        text_of = encode_basestring  # json.dumps of a str, without its overhead
+        ids: dict = {None: "null"}
         for ident, name, email, profile_id, index, notices in self.rows:
-            head = (f'{{"mailboxid": {dumps(ident)}, "name": {dumps(name, ensure_ascii=False)}, '
-                    f'"emailaddress": {dumps(email, ensure_ascii=False)}, '
-                    f'"emailserverprofileid": {dumps(profile_id)}, '
-                    f'"uses_server_side_sync": {"false" if index is None else "true"}')
+            pid = ids.get(profile_id)
+            if pid is None:
+                pid = ids[profile_id] = text_of(profile_id)
+            head = (f'{{"mailboxid": {text_of(ident)}, "name": {text_of(name)}, "emailaddress": {text_of(email)}, '
+                    f'"emailserverprofileid": {pid}, "uses_server_side_sync": {"false" if index is None else "true"}')
             if index is None:
                 parts.append(head + not_using + "}")
                 continue
@@ -437,8 +464,9 @@ class Report:
                     f', "findings": {dumps(self.findings(index, notices), ensure_ascii=False)}'
                     f', "open_questions": {dumps(v["open_questions"], ensure_ascii=False)}}}')
             parts.append(head + tail)
-        text = ('{"summary": ' + dumps(self.summary()) + ', "mailboxes": [' + ", ".join(parts) + '], "problems": '
-                + dumps(self.problems, ensure_ascii=False) + "}")
+        # One mailbox a line: readable, and no second pass to indent 20,000 of them.
+        text = ('{"summary": ' + dumps(self.summary()) + ',\n"mailboxes": [\n' + ",\n".join(parts)
+                + '\n],\n"problems": ' + dumps(self.problems, ensure_ascii=False) + "}")
         if indent is not None:
             return json.dumps(json.loads(text), ensure_ascii=False, indent=indent)
         return text
@@ -647,4 +675,4 @@ def finish(request: str | None = None) -> str:
 
 def export(fmt: str) -> str:
     report = _state["report"]
-    return report.to_csv() if fmt == "csv" else report.to_json(indent=2)
+    return report.to_csv() if fmt == "csv" else report.to_json()

@@ -227,15 +227,20 @@ function drawGroup(group) {
     if (group.findings.length) box.append(el("ul", { class: "sss-findings" }, ...group.findings.map(drawFinding)));
     if (group.open_questions.length) box.append(drawQuestions(group));
   }
-  const rows = group.mailboxes.slice(0, SHOWN).map(([id, name, email, notices]) =>
-    el("tr", { "data-mailbox": id }, el("td", {}, name), el("td", {}, email),
-      el("td", {}, notices.map((r) => group.notices[r].message).join(" "))));
-  const table = el("table", { class: "sss-org-mailboxes" },
-    el("thead", {}, el("tr", {}, el("th", {}, S["page.org.col_name"]), el("th", {}, S["page.org.col_email"]),
-      el("th", {}, S["page.org.col_notices"]))),
-    el("tbody", {}, ...rows));
-  const details = el("details", {}, el("summary", {}, fill(S["page.org.show_mailboxes"], { count })), table);
-  if (count > SHOWN) details.append(el("p", { class: "sss-meta" }, fill(S["page.org.more_rows"], { count: count - SHOWN })));
+  // The rows are drawn when the list is opened: thousands of mailboxes stay cheap.
+  const details = el("details", {}, el("summary", {}, fill(S["page.org.show_mailboxes"], { count })));
+  details.addEventListener("toggle", () => {
+    if (!details.open || details.dataset.drawn) return;
+    details.dataset.drawn = "true";
+    const rows = group.mailboxes.slice(0, SHOWN).map(([id, name, email, notices]) =>
+      el("tr", { "data-mailbox": id }, el("td", {}, name), el("td", {}, email),
+        el("td", {}, notices.map((r) => group.notices[r].message).join(" "))));
+    details.append(el("table", { class: "sss-org-mailboxes" },
+      el("thead", {}, el("tr", {}, el("th", {}, S["page.org.col_name"]), el("th", {}, S["page.org.col_email"]),
+        el("th", {}, S["page.org.col_notices"]))),
+      el("tbody", {}, ...rows)));
+    if (count > SHOWN) details.append(el("p", { class: "sss-meta" }, fill(S["page.org.more_rows"], { count: count - SHOWN })));
+  });
   box.append(details);
   return box;
 }
