@@ -126,3 +126,14 @@ def test_no_request_carries_the_data(browser, base_url):  # noqa: F811
     # the page says so, in both languages
     assert "Nothing is uploaded" in (REPO / "docs" / "org.en.md").read_text(encoding="utf-8")
     assert "Nada é enviado" in (REPO / "docs" / "org.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_axe_finds_no_accessibility_violations(page, base_url, lang):  # noqa: F811
+    run_page(page, base_url, lang, FULL)
+    page.click("#sss-org-groups details summary")  # one group's mailbox table drawn
+    page.wait_for_selector("#sss-org-groups table")
+    page.add_script_tag(path=str(REPO / "node_modules" / "axe-core" / "axe.min.js"))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
+    assert violations == []
