@@ -87,14 +87,41 @@ def render_text(verdict, lang: str, matrix) -> str:
         f"{MARK[verdict.status]} " + matrix.text("cli.status", lang, status=status),
         "  " + matrix.text("status.explain." + verdict.status, lang),
     ]
+    if verdict.open_questions:
+        lines.append("  " + matrix.text("cli.so_far", lang, status=status,
+                                        questions="; ".join(_open_question(q, lang, matrix)
+                                                            for q in verdict.open_questions)))
     for f in verdict.findings:
         lines.append("")
         lines.append(f"{MARK[f.severity]} [{matrix.text('severity.' + f.severity, lang)}] {f.message}")
         if f.remedy:
-            lines.append("  " + matrix.text("cli.remedy", lang, remedy=f.remedy))
+            remedy = f.remedy
+            if f.remedy_source == "project":
+                remedy += f" ({matrix.text('remedy.project', lang)})"
+            lines.append("  " + matrix.text("cli.remedy", lang, remedy=remedy))
+        if f.fix:
+            fix = ", ".join(f"{name} = {_value_text(value)}" for name, value in f.fix)
+            lines.append("  " + matrix.text("cli.fix", lang, fix=fix))
         lines.append("  " + matrix.text("cli.facts", lang, facts=", ".join(f.facts) or "-") + f"  ({f.rule})")
         lines.append("  " + matrix.text("cli.link", lang, link=f.link))
     return "\n".join(lines)
+
+
+def _value_text(value) -> str:
+    if type(value) is tuple:
+        return ",".join(value)
+    if type(value) is bool:
+        return "true" if value else "false"
+    return str(value)
+
+
+def _open_question(question, lang: str, matrix) -> str:
+    """``Tenant (The same tenant: Supported, Another tenant: Limited support)``."""
+    label = matrix.fields[question.field]["label"][lang]
+    outcomes = ", ".join(
+        f"{matrix.value_label(question.field, value, lang)}: {matrix.text('status.' + status, lang)}"
+        for value, status in question.outcomes)
+    return matrix.text("cli.open_question", lang, field=label, outcomes=outcomes)
 
 
 class _InputError(Exception):

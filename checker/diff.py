@@ -84,7 +84,8 @@ def load_version(spec: str, repo: Path | None = None) -> Version:
 
 def _load(root: Path, name: str) -> Version:
     try:
-        loaded = tooling.load(root)
+        # Any version may be older than the checkout that reads it.
+        loaded = tooling.load(root, older=True)
     except tooling.MatrixInvalid as exc:
         raise DiffError(f"{name}: {len(exc.issues)} problem(s) in the matrix", exc.issues) from None
     return Version(name, loaded, Matrix(tooling.compile_rules(loaded)))
@@ -335,7 +336,7 @@ class _Verdicts:
                 if value is not _UNKNOWN:
                     config[name] = value
             try:
-                verdict = m.evaluate(config)
+                verdict = m.evaluate(config, open_questions=False)
             except ConfigError:
                 out[key] = _NO_ANSWER
                 continue

@@ -16,6 +16,7 @@ __all__ = [
     "ConfigError",
     "Finding",
     "Matrix",
+    "OpenQuestion",
     "Problem",
     "Verdict",
     "evaluate",
@@ -30,7 +31,23 @@ SEVERITY_RANK = {"unsupported": 4, "unknown": 3, "limited": 2, "supported": 1, "
 STATUSES = ("supported", "limited", "unsupported", "unknown")
 
 _MISSING = object()
-_PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+# `{field}`, or `{de:field}`: the value with a pt-BR preposition and its article
+# ("do Exchange Server 2016"); a capital letter starts the sentence ("Com o Gmail").
+_PLACEHOLDER = re.compile(r"\{(?:([A-Za-z]+):)?([a-z0-9_]+)\}")
+# Preposition + article, as pt-BR contracts them.
+_CONTRACTIONS = {
+    "o": {"o": "o", "a": "a", "os": "os", "as": "as"},
+    "de": {"o": "do", "a": "da", "os": "dos", "as": "das"},
+    "em": {"o": "no", "a": "na", "os": "nos", "as": "nas"},
+    "a": {"o": "ao", "a": "à", "os": "aos", "as": "às"},
+    "por": {"o": "pelo", "a": "pela", "os": "pelos", "as": "pelas"},
+    "com": {"o": "com o", "a": "com a", "os": "com os", "as": "com as"},
+    "para": {"o": "para o", "a": "para a", "os": "para os", "as": "para as"},
+}
+PREPOSITIONS = tuple(_CONTRACTIONS)
+# How far an open question's outcome reaches: worse first.
+_OPEN_RANK = {"unsupported": 3, "unknown": 2, "limited": 1, "supported": 0}
+_STATUS_OF_RANK = {4: "unsupported", 3: "unknown", 2: "limited", 1: "supported"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,16 @@ class Finding:
     message: str
     remedy: str | None
     link: str
+    # The change of answers the remedy asks for, as (field, value) pairs (a
+    # list value as a tuple), or None when the remedy is not a change of answers.
+    fix: tuple | None = None
+    # "fact": the remedy follows from the cited facts; "project": our own suggestion.
+    remedy_source: str | None = None
+
+    def fix_dict(self) -> dict | None:
+        if self.fix is None:
+            return None
+        return {name: list(value) if type(value) is tuple else value for name, value in self.fix}
 
     def to_dict(self) -> dict:
         return {
@@ -49,17 +76,35 @@ class Finding:
             "facts": list(self.facts),
             "message": self.message,
             "remedy": self.remedy,
+            "remedy_source": self.remedy_source,
+            "fix": self.fix_dict(),
             "link": self.link,
         }
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """An unstated field whose answer would change the status: each value's status."""
+
+    field: str
+    outcomes: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict:
+        return {"field": self.field, "outcomes": dict(self.outcomes)}
 
 
 @dataclass(frozen=True)
 class Verdict:
     status: str
     findings: tuple[Finding, ...]
+    open_questions: tuple[OpenQuestion, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"status": self.status, "findings": [f.to_dict() for f in self.findings]}
+        return {
+            "status": self.status,
+            "findings": [f.to_dict() for f in self.findings],
+            "open_questions": [q.to_dict() for q in self.open_questions],
+        }
 
 
 @dataclass(frozen=True)
@@ -109,6 +154,29 @@ class Matrix:
                    for name, spec in self.fields.items()}
             for lang in self.languages
         }
+        # How a value reads inside a sentence, and its pt-BR article.
+        self._phrases = {
+            lang: {name: {item["id"]: (item.get("phrase") or item["label"])[lang] for item in spec["values"]}
+                   for name, spec in self.fields.items()}
+            for lang in self.languages
+        }
+        self._articles = {
+            name: {item["id"]: item["article"] for item in spec["values"] if "article" in item}
+            for name, spec in self.fields.items()
+        }
+        # Fields whose value, left out, follows from another field's answer.
+        self._implied = [
+            (name, spec["implied"]["by"], spec["implied"]["values"],
+             tuple(spec["implied"].get("also_allowed", ())))
+            for name, spec in self.fields.items() if "implied" in spec
+        ]
+        # The fields an open question can be about, with the values to try.
+        self._open = [
+            (name, [v == "true" for v in self._allowed_order(spec)] if spec["type"] == "boolean"
+             else self._allowed_order(spec))
+            for name, spec in self.fields.items()
+            if not spec["required"] and spec["type"] != "multi"
+        ]
         self._defaults = [
             (name, spec["type"] == "multi", spec["default"])
             for name, spec in self.fields.items()
@@ -118,6 +186,10 @@ class Matrix:
         self._plans: dict[tuple, list] = {}
         self._findings: dict[tuple, Finding] = {}
         self._placeholders: dict[tuple, tuple] = {}
+
+    @staticmethod
+    def _allowed_order(spec: dict) -> list:
+        return [item["id"] for item in spec["values"]]
 
     # -- text ---------------------------------------------------------------
     def text(self, key: str, lang: str, **values: str) -> str:
@@ -164,9 +236,29 @@ class Matrix:
         for name, is_list, default in self._defaults:
             if name not in obj:
                 config[name] = list(default) if is_list else default
+        for name, by, values, also in self._implied:
+            if by not in config:
+                continue  # the field it follows from is missing or wrong: reported above
+            implied = values.get(config[by])
+            if name not in config:
+                if implied is not None:
+                    config[name] = implied
+            elif config[name] != implied and config[name] not in also:
+                fits = [v for v in self._allowed_order(self.fields[name]) if v == implied or v in also]
+                problems.append(self._problem(
+                    name, "conflict", lang, config[name], fits,
+                    by=by, by_value=self.value_label(by, config[by], lang)))
         if problems:
             raise ConfigError(problems)
         return config
+
+    def _conflicts(self, name: str, value, config: dict) -> bool:
+        """Would stating this value contradict the field it is implied by?"""
+        for field, by, values, also in self._implied:
+            if field == name and by in config:
+                implied = values.get(config[by])
+                return value != implied and value not in also
+        return False
 
     def _check_value(self, name: str, value, lang: str) -> Problem | None:
         spec = self.fields[name]
@@ -196,7 +288,7 @@ class Matrix:
             return self._problem(name, "duplicate", lang, value, allowed)
         return None
 
-    def _problem(self, field: str, code: str, lang: str, given, allowed) -> Problem:
+    def _problem(self, field: str, code: str, lang: str, given, allowed, **more: str) -> Problem:
         shown = None if code in ("unknown_field", "required") else _show(given)
         message = self.text(
             "error." + code,
@@ -204,28 +296,78 @@ class Matrix:
             field=field,
             given=shown if shown is not None else "",
             allowed=", ".join(allowed),
+            **more,
         )
         return Problem(field, code, shown, tuple(allowed), message)
 
     # -- evaluation ---------------------------------------------------------
-    def evaluate(self, obj, lang: str | None = None) -> Verdict:
+    def evaluate(self, obj, lang: str | None = None, open_questions: bool = True) -> Verdict:
         lang = self._lang(lang)
         config = self.parse(obj, lang)
-        always, by_field = self._plan(config["deployment"], config["email_system"])
+        fired = self._fired(config)
+        findings = tuple([
+            fixed[lang] if fixed is not None else self._finding(
+                rule, config, lang, _choose_fix(fix, config) if type(fix) is list else fix)
+            for _order, rule, _test, fixed, fix in fired
+        ])
+        # Worst first and "info" ranks last: the first finding decides, unless
+        # there is none that decides (the matrix said nothing about this setup).
+        status = findings[0].severity if findings else "unknown"
+        status = "unknown" if status == "info" else status
+        questions = self._open_questions(config, status, fired) if open_questions else ()
+        return Verdict(status, findings, questions)
+
+    def _fired(self, config: dict) -> list:
+        always, by_field, _read, _readers = self._plan(config["deployment"], config["email_system"])
         fired = [item for item in always if item[2](config)]
         for name in config:
             for item in by_field.get(name, ()):
                 if item[2](config):
                     fired.append(item)
         fired.sort()  # severity first (worst first), then matrix order
-        findings = tuple([
-            fixed[lang] if fixed is not None else self._finding(rule, config, lang)
-            for _order, rule, _test, fixed in fired
-        ])
-        # Worst first and "info" ranks last: the first finding decides, unless
-        # there is none that decides (the matrix said nothing about this setup).
-        status = findings[0].severity if findings else "unknown"
-        return Verdict("unknown" if status == "info" else status, findings)
+        return fired
+
+    def status_of(self, config: dict) -> str:
+        """The status alone, for a configuration ``parse`` has accepted."""
+        fired = self._fired(config)
+        status = fired[0][1]["severity"] if fired else "unknown"
+        return "unknown" if status == "info" else status
+
+    def _open_questions(self, config: dict, status: str, fired: list) -> tuple:
+        """For each field left unstated that some rule of this setup reads, the
+        status each of its values would give, when any differs from ``status``;
+        the field whose answer could make things worst comes first.
+
+        Stating one more field only changes the rules that read it: the others
+        keep what they gave, so each value tests just those rules."""
+        _always, _by_field, read, readers = self._plan(config["deployment"], config["email_system"])
+        kept = [(-item[0][0], readers["#reads"][item[1]["id"]]) for item in fired]
+        found = []
+        trial = dict(config)
+        for position, (name, values) in enumerate(self._open):
+            if name in config or name not in read:
+                continue
+            base = max((rank for rank, reads in kept if name not in reads), default=-1)
+            tests = readers[name]
+            outcomes, worst, changed = [], -1, 0
+            for value in values:
+                if self._conflicts(name, value, config):
+                    continue
+                trial[name] = value
+                best = base
+                for rank, test in tests:
+                    if rank > best and test(trial):
+                        best = rank
+                outcome = _STATUS_OF_RANK.get(best, "unknown")
+                outcomes.append((_value_key(value), outcome))
+                if outcome != status:
+                    changed += 1
+                    worst = max(worst, _OPEN_RANK[outcome])
+            del trial[name]
+            if changed:
+                found.append(((-worst, -changed, position), OpenQuestion(name, tuple(outcomes))))
+        found.sort(key=lambda item: item[0])
+        return tuple(question for _key, question in found)
 
     def _plan(self, deployment: str, email_system: str):
         """The rules that can fire for this deployment and email system, each
@@ -236,44 +378,56 @@ class Matrix:
         plan = self._plans.get(key)
         if plan is None:
             fixed = {"deployment": deployment, "email_system": email_system}
-            always, by_field = [], {}
+            always, by_field, read = [], {}, set()
+            readers: dict = {"#reads": {}}   # field -> (rank, test) of the rules that read it
             for index, rule in enumerate(self.rules):
                 cond = _specialize(rule["when"], fixed)
                 if cond is False:
                     continue
+                fix = _resolve_fix(rule.get("fix"), fixed)
                 item = ((-SEVERITY_RANK[rule["severity"]], index), rule, _compile(cond, self._lists),
-                        self._fixed_findings(rule, fixed))
+                        self._fixed_findings(rule, fixed, fix), fix)
+                reads = frozenset(_fields_of(cond)) if cond is not True else frozenset()
+                read |= reads
+                readers["#reads"][rule["id"]] = reads
+                for name in reads:
+                    readers.setdefault(name, []).append((SEVERITY_RANK[rule["severity"]], item[2]))
                 needed = sorted(_stated_by(cond)) if cond is not True else []
                 if needed:
                     by_field.setdefault(needed[0], []).append(item)
                 else:
                     always.append(item)
-            plan = self._plans[key] = (always, by_field)
+            plan = self._plans[key] = (always, by_field, frozenset(read), readers)
         return plan
 
-    def _fixed_findings(self, rule: dict, fixed: dict):
+    def _fixed_findings(self, rule: dict, fixed: dict, fix):
         """A rule whose placeholders only name the plan's fixed fields gives the
         same finding every time: render it once per language (None otherwise)."""
-        if not all(set(self._placeholder_names(rule, lang)) <= set(fixed) for lang in self.languages):
+        if type(fix) is list or not all(
+                set(self._placeholder_names(rule, lang)) <= set(fixed) for lang in self.languages):
             return None
-        return {lang: self._finding(rule, fixed, lang) for lang in self.languages}
+        return {lang: self._finding(rule, fixed, lang, fix) for lang in self.languages}
 
-    def _finding(self, rule: dict, config: dict, lang: str) -> Finding:
+    def _finding(self, rule: dict, config: dict, lang: str, fix=None) -> Finding:
         """The finding a rule gives; its text depends only on the values its
         placeholders name, so each distinct one is rendered once and reused."""
         names = self._placeholder_names(rule, lang)
-        key = (rule["id"], lang, *[_hashable(config.get(n)) for n in names])
+        key = (rule["id"], lang, fix, *[_hashable(config.get(n)) for n in names])
         finding = self._findings.get(key)
         if finding is None:
             fill = {n: self._label_of(n, config[n], lang) for n in names if n in config}
+            articles = {n: self._articles[n].get(config[n]) for n in names
+                        if n in config and type(config[n]) is str}
             remedy = rule.get("remedy")
             finding = self._findings[key] = Finding(
                 rule=rule["id"],
                 severity=rule["severity"],
                 facts=tuple(rule["facts"]),
-                message=fill_placeholders(rule["message"][lang], fill),
-                remedy=fill_placeholders(remedy[lang], fill) if remedy else None,
+                message=fill_placeholders(rule["message"][lang], fill, articles),
+                remedy=fill_placeholders(remedy[lang], fill, articles) if remedy else None,
                 link=rule["link"][lang],
+                fix=fix,
+                remedy_source=rule.get("remedy_source") if remedy else None,
             )
         return finding
 
@@ -282,13 +436,17 @@ class Matrix:
         names = self._placeholders.get((rule["id"], lang))
         if names is None:
             texts = rule["message"][lang] + (rule["remedy"][lang] if rule.get("remedy") else "")
-            names = self._placeholders[rule["id"], lang] = tuple(sorted(set(_PLACEHOLDER.findall(texts))))
+            found = {name for _prep, name in _PLACEHOLDER.findall(texts)}
+            names = self._placeholders[rule["id"], lang] = tuple(sorted(found))
         return names
 
     def _label_of(self, name: str, value, lang: str) -> str:
+        """A value as it reads inside a sentence."""
+        phrases = self._phrases[lang][name]
         if isinstance(value, list):
-            return ", ".join(self.value_label(name, v, lang) for v in value)
-        return self.value_label(name, value, lang)
+            return ", ".join(phrases.get(v, v) for v in value)
+        key = _value_key(value)
+        return phrases.get(key, key)
 
     def _lang(self, lang: str | None) -> str:
         if lang is None:
@@ -351,6 +509,39 @@ def _specialize(cond: dict, fixed: dict):
     return cond
 
 
+def _fields_of(cond: dict) -> set:
+    """Every field a condition reads."""
+    if "all" in cond or "any" in cond:
+        return set().union(*(_fields_of(c) for c in cond.get("all") or cond["any"]))
+    return {cond["field"]}
+
+
+def _resolve_fix(options, fixed: dict):
+    """The fix of a rule for one deployment and email system: a tuple of
+    (field, value) pairs when it is decided by them, None when the rule has no
+    fix, or a list of (condition, fix) to choose from per configuration."""
+    choices = []
+    for option in options or ():
+        cond = _specialize(option["when"], fixed) if "when" in option else True
+        if cond is False:
+            continue
+        fix = tuple((name, tuple(value) if type(value) is list else value)
+                    for name, value in sorted(option["set"].items()))
+        if cond is True and not choices:
+            return fix
+        choices.append((cond, fix))
+        if cond is True:
+            break
+    return choices or None
+
+
+def _choose_fix(choices: list, config: dict):
+    for cond, fix in choices:
+        if cond is True or _holds(cond, config):
+            return fix
+    return None
+
+
 def _stated_by(cond: dict) -> set:
     """Fields that are certainly stated whenever the condition holds."""
     if "all" in cond:
@@ -406,11 +597,28 @@ def _same(item, values: list) -> bool:
     return any(type(item) is type(v) and item == v for v in values)
 
 
-def fill_placeholders(template: str, values: dict[str, str]) -> str:
-    """Put each value in place of its ``{name}``; other braces stay as they are."""
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", value)
-    return template
+def fill_placeholders(template: str, values: dict[str, str], articles: dict | None = None) -> str:
+    """Put each value in place of its ``{name}``, in one pass, so a value that
+    itself looks like a placeholder stays as it is; other braces stay too.
+    ``{de:name}`` puts the pt-BR preposition, contracted with the value's
+    article from ``articles`` ("do Exchange Server 2016"); a capital first
+    letter capitalizes it ("{Com:name}" → "Com o Gmail")."""
+    def put(match) -> str:
+        prep, name = match.group(1), match.group(2)
+        if name not in values:
+            return match.group(0)
+        text = values[name]
+        if prep is None:
+            return text
+        forms = _CONTRACTIONS.get(prep.lower())
+        if forms is None:
+            return match.group(0)
+        article = (articles or {}).get(name)
+        head = forms[article] if article else ("" if prep.lower() == "o" else prep.lower())
+        phrase = f"{head} {text}" if head else text
+        return phrase[:1].upper() + phrase[1:] if prep[:1].isupper() else phrase
+
+    return _PLACEHOLDER.sub(put, template)
 
 
 def _allowed(spec: dict) -> tuple[str, ...]:
@@ -497,4 +705,6 @@ def verdict_json(verdict: Verdict) -> str:
         if text is None:
             text = _finding_json[finding] = json.dumps(finding.to_dict(), ensure_ascii=False)
         parts.append(text)
-    return '{"status": ' + json.dumps(verdict.status) + ', "findings": [' + ", ".join(parts) + "]}"
+    questions = json.dumps([q.to_dict() for q in verdict.open_questions], ensure_ascii=False)
+    return ('{"status": ' + json.dumps(verdict.status) + ', "findings": [' + ", ".join(parts)
+            + '], "open_questions": ' + questions + "}")

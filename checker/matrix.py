@@ -8,12 +8,12 @@ engine does not. Every problem is collected and reported at once as
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-from .engine import SEVERITY_RANK, STATUSES, Matrix, _holds, _stated_by
+from .engine import _PLACEHOLDER as PLACEHOLDER
+from .engine import PREPOSITIONS, SEVERITY_RANK, STATUSES, Matrix, _holds, _stated_by
 
 __all__ = ["Issue", "MatrixInvalid", "Loaded", "load", "compile_rules", "export", "REPO"]
 
@@ -23,7 +23,6 @@ RULES_JSON = Path(__file__).resolve().parent / "rules.json"
 GENERATED_NOTE = (
     "Generated from matrix/*.yaml by `python -m checker compile`; do not edit by hand."
 )
-PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
 
 
 @dataclass(frozen=True)
@@ -138,8 +137,12 @@ def _fmt(path: tuple) -> str:
 
 
 # -- loading and validation ---------------------------------------------------
-def load(root: Path = MATRIX_DIR) -> Loaded:
-    """Load and validate every file of the matrix; raise MatrixInvalid with all problems."""
+def load(root: Path = MATRIX_DIR, older: bool = False) -> Loaded:
+    """Load and validate every file of the matrix; raise MatrixInvalid with all problems.
+
+    `older`: the folder is an earlier version (read by the diff): interface
+    strings that later versions added are taken from this checkout's matrix,
+    so a version is judged by what it says, not by strings it could not know."""
     import jsonschema
 
     root = Path(root)
@@ -179,12 +182,23 @@ def load(root: Path = MATRIX_DIR) -> Loaded:
             loaded.changelog.extend(doc.data["changes"])
         elif kind == "dataverse":
             loaded.dataverse = (doc, doc.data)
+    if older and not issues:
+        for key, text in _current_strings().items():
+            loaded.strings.setdefault(key, text)
     if not issues:
         issues.extend(_cross_check(loaded))
     if issues:
         raise MatrixInvalid(issues)
     loaded.pages.sort(key=lambda p: PAGE_ORDER.index(p[1]["page"]["id"]) if p[1]["page"]["id"] in PAGE_ORDER else 99)
     return loaded
+
+
+def _current_strings() -> dict:
+    import yaml
+
+    path = MATRIX_DIR / "strings.yaml"
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return data["strings"]
 
 
 # The order pages appear in the site's navigation; a page not listed goes last.
@@ -357,6 +371,25 @@ class _Checker:
                         self.add(doc, path + ("default", j), f"{v!r} is not a value of {q['id']}; values: {', '.join(ids)}")
             if "show_when" in q:
                 self.check_condition(doc, path + ("show_when",), q["show_when"])
+            if "implied" in q:
+                by = q["implied"]["by"]
+                if by not in self.fields or self.fields[by]["type"] != "choice" or not self.fields[by]["required"]:
+                    self.add(doc, path + ("implied", "by"), f"{by!r} is not a required choice question; a value can only be implied by one")
+                else:
+                    for key, value in q["implied"]["values"].items():
+                        if key not in self.domain(by):
+                            self.add(doc, path + ("implied", "values", key), f"{key!r} is not a value of {by}; values: {', '.join(self.domain(by))}")
+                        if value not in ids:
+                            self.add(doc, path + ("implied", "values", key), f"{value!r} is not a value of {q['id']}; values: {', '.join(ids)}")
+                for j, value in enumerate(q["implied"].get("also_allowed", [])):
+                    if value not in ids:
+                        self.add(doc, path + ("implied", "also_allowed", j), f"{value!r} is not a value of {q['id']}; values: {', '.join(ids)}")
+            for j, v in enumerate(q["values"]):
+                for key in ("incoming", "outgoing"):
+                    name = f"{key}_protocol"
+                    for k, proto in enumerate(v.get("protocols", {}).get(key, [])):
+                        if name in self.fields and proto not in self.domain(name):
+                            self.add(doc, path + ("values", j, "protocols", key, k), f"{proto!r} is not a value of {name}; values: {', '.join(self.domain(name))}")
 
     def check_entry(self, doc, epath, entry, source_ids, fact_ids, cited, rule_ids) -> None:
         if entry["source"] not in source_ids:
@@ -371,7 +404,7 @@ class _Checker:
         row = entry.get("row")
         if row:
             self.check_row(doc, epath + ("row",), row)
-        derived = [r.get("derive") for r in rules if "derive" in r]
+        derived = [r.get("derive") for r in rules if "derive" in r and r["derive"] != "profile"]
         if row:
             wanted = {"coverage", "protocol"} | ({"sync"} if not all(row["sync"].values()) else set())
             for missing in sorted(wanted - set(derived)):
@@ -383,7 +416,18 @@ class _Checker:
                 if f not in fact_ids:
                     self.add(doc, rpath + ("facts", j), f"unknown fact id {f}; fact ids are listed in matrix/facts.yaml")
                 cited.add(f)
-            if "derive" in rule:
+            if "remedy_source" in rule and not rule.get("remedy"):
+                self.add(doc, rpath + ("remedy_source",), "`remedy_source` goes with a `remedy`; remove it or write the remedy")
+            if rule.get("derive") == "profile" or "profiles" in rule:
+                if rule.get("derive") != "profile" or "profiles" not in rule:
+                    self.add(doc, rpath, "`derive: profile` and `profiles` go together")
+                    continue
+                before = len(self.issues)
+                self.check_profiles(doc, rpath + ("profiles",), rule["profiles"])
+                if len(self.issues) > before:
+                    continue
+                when = derive_condition("profile", row, rule, self.m.questions)
+            elif "derive" in rule:
                 if not row:
                     self.add(doc, rpath + ("derive",), "`derive` needs a `row` in the same entry; write a `when` instead")
                     continue
@@ -393,7 +437,7 @@ class _Checker:
                     self.add(doc, rpath + ("derive",), "the row syncs everything, so a `sync` rule can never fire")
                 if self.issues:
                     continue
-                when = derive_condition(rule["derive"], row)
+                when = derive_condition(rule["derive"], row, rule, self.m.questions)
             else:
                 when = rule["when"]
                 before = len(self.issues)
@@ -404,14 +448,54 @@ class _Checker:
                 self.add(doc, rpath + ("when",), "an `unsupported` rule cannot test `absent`: stating more would then make a setup supported")
             if not self.satisfiable(when):
                 self.add(doc, rpath + ("when",), "this condition can never hold; check its fields and values")
+            if "fix" in rule:
+                for j, option in enumerate(_fix_options(rule)):
+                    opath = rpath + ("fix", j) if isinstance(rule["fix"], list) else rpath + ("fix",)
+                    if "when" in option:
+                        self.check_condition(doc, opath + ("when",), option["when"])
+                    self.check_fix(doc, opath + ("set",) if isinstance(rule["fix"], list) else opath, option["set"])
             stated = _stated_by(when) | {n for n, q in self.fields.items() if q["required"] or q.get("default")}
             for key in ("message", "remedy"):
                 texts = rule.get(key) or (entry.get("remedy") if key == "remedy" else None) or {}
                 for lang, text in texts.items():
-                    for name in PLACEHOLDER.findall(text):
+                    for prep, name in PLACEHOLDER.findall(text):
                         if name not in stated:
                             self.add(doc, rpath + (key, lang),
                                      f"placeholder {{{name}}} names a field the condition does not guarantee; use one of: {', '.join(sorted(stated))}")
+                        if prep and prep.lower() not in PREPOSITIONS:
+                            self.add(doc, rpath + (key, lang),
+                                     f"{{{prep}:{name}}}: {prep!r} is not a preposition the engine contracts; use one of: {', '.join(PREPOSITIONS)}")
+
+    def check_values(self, doc, path, name: str, values) -> None:
+        domain = self.domain(name)
+        for j, v in enumerate(values):
+            if not any(type(v) is type(d) and v == d for d in domain):
+                self.add(doc, path + (j,), f"{v!r} is not a value of {name}; values: {', '.join(map(_yaml_word, domain))}")
+
+    def check_profiles(self, doc, path, blocks) -> None:
+        for i, block in enumerate(blocks):
+            bpath = path + (i,)
+            self.check_values(doc, bpath + ("deployments",), "deployment", block["deployments"])
+            self.check_values(doc, bpath + ("email_systems",), "email_system", block["email_systems"])
+            self.check_values(doc, bpath + ("mailbox_location",), "mailbox_location", block.get("mailbox_location", []))
+            self.check_values(doc, bpath + ("not_fit",), "server_profile", block["not_fit"])
+            self.check_values(doc, bpath + ("use",), "server_profile", [block["use"]])
+            if block["use"] in block["not_fit"]:
+                self.add(doc, bpath + ("use",), f"{block['use']!r} is listed in `not_fit`; `use` names a profile that fits")
+
+    def check_fix(self, doc, path, fix: dict) -> None:
+        for name, value in fix.items():
+            if name not in self.fields:
+                self.add(doc, path + (name,), f"unknown field {name!r}; fields: {', '.join(self.fields)}")
+                continue
+            spec = self.fields[name]
+            if spec["type"] == "multi":
+                if not isinstance(value, list) or not value:
+                    self.add(doc, path + (name,), f"{name} takes a list of values; values: {', '.join(self.domain(name))}")
+                    continue
+                self.check_values(doc, path + (name,), name, value)
+            else:
+                self.check_values(doc, path, name, [value])
 
     def check_row(self, doc, path, row) -> None:
         checks = [("deployment", [row["deployment"]], "deployment"),
@@ -456,7 +540,8 @@ class _Checker:
 
 
 ERROR_CODES = ("not_mapping", "unknown_field", "required", "null", "not_boolean", "not_single",
-               "unknown_value", "not_list", "empty_list", "duplicate", "unknown_language", "bad_json")
+               "unknown_value", "not_list", "empty_list", "duplicate", "unknown_language", "bad_json",
+               "conflict")
 _ABSENT = object()
 
 
@@ -492,8 +577,12 @@ def _cross_check(loaded: Loaded) -> list[Issue]:
 
 
 # -- compiling ------------------------------------------------------------------
-def derive_condition(kind: str, row: dict) -> dict:
-    """The condition a row implies: which setups it covers, and what falls outside it."""
+def derive_condition(kind: str, row: dict | None, rule: dict | None = None, questions=()) -> dict:
+    """The condition a row (or a rule's profile table) implies: which setups it
+    covers, and what falls outside it."""
+    if kind == "profile":
+        return _any([_profile_block(block, {"field": "server_profile", "in": list(block["not_fit"])})
+                     for block in rule["profiles"]])
     covers = [
         {"field": "deployment", "in": [row["deployment"]]},
         {"field": "email_system", "in": list(row["email_systems"])},
@@ -503,10 +592,76 @@ def derive_condition(kind: str, row: dict) -> dict:
     if kind == "sync":
         missing = [item for item, yes in row["sync"].items() if not yes]
         return {"all": covers + [{"field": "sync", "in": missing}]}
-    return {"all": covers + [{"any": [
+    # A mailbox that does not live where its email system implies (an Exchange
+    # mailbox pointed at an external server) is not synchronized by this row.
+    where = _implied_locations(row["email_systems"], questions)
+    return {"all": covers + where + [{"any": [
         {"field": "incoming_protocol", "not_in": list(row["incoming"])},
         {"field": "outgoing_protocol", "not_in": list(row["outgoing"])},
     ]}]}
+
+
+def _fix_options(rule: dict) -> list:
+    fix = rule.get("fix")
+    if fix is None:
+        return []
+    return fix if isinstance(fix, list) else [{"set": fix}]
+
+
+def derive_fix(kind: str | None, row: dict | None, rule: dict) -> list:
+    """The fix a rule's remedy asks for, as options tried in order: the rule's
+    own `fix`, or what its row or profile table says fits."""
+    if not kind:
+        return _fix_options(rule)
+    # A derived rule's own `fix`: a mapping adds to what the row says; a list of
+    # options, each tried first, adds to it where its condition holds.
+    extra = dict(rule.get("fix") or {}) if not isinstance(rule.get("fix"), list) else {}
+    if kind == "profile":
+        derived = [{"when": _profile_block(block, None), "set": {"server_profile": block["use"], **extra}}
+                   for block in rule["profiles"]]
+    elif kind == "protocol":
+        derived = [{"set": {"incoming_protocol": row["incoming"][0], "outgoing_protocol": row["outgoing"][0], **extra}}]
+    elif kind == "sync":
+        derived = [{"set": {"sync": [item for item, yes in row["sync"].items() if yes], **extra}}]
+    else:
+        return [{"set": extra}] if extra else []
+    if isinstance(rule.get("fix"), list):
+        out = []
+        for base in derived:
+            for option in rule["fix"]:
+                when = [c for c in (base.get("when"), option.get("when")) if c]
+                out.append({**({"when": when[0] if len(when) == 1 else {"all": when}} if when else {}),
+                            "set": {**base["set"], **option["set"]}})
+            out.append(base)
+        return out
+    return derived
+
+
+
+def _profile_block(block: dict, then: dict | None) -> dict:
+    parts = [{"field": "deployment", "in": list(block["deployments"])},
+             {"field": "email_system", "in": list(block["email_systems"])}]
+    if then is not None:
+        if "mailbox_location" in block:
+            parts.append({"field": "mailbox_location", "in": list(block["mailbox_location"])})
+        parts.append(then)
+    return {"all": parts}
+
+
+def _any(conds: list) -> dict:
+    return conds[0] if len(conds) == 1 else {"any": conds}
+
+
+def _implied_locations(systems, questions) -> list:
+    """A condition that the mailbox lives where these email systems imply, when
+    every one of them implies a location; none otherwise."""
+    for q in questions:
+        implied = q.get("implied")
+        if implied and implied["by"] == "email_system":
+            places = [implied["values"].get(s) for s in systems]
+            if all(places):
+                return [{"field": q["id"], "in": sorted(set(places))}]
+    return []
 
 
 def lang_prefix(lang: str, languages) -> str:
@@ -532,7 +687,8 @@ def compile_rules(loaded: Loaded) -> dict:
     rules = []
     for page, _section, entry in iter_entries(loaded):
         for rule in entry.get("rules", []):
-            when = derive_condition(rule["derive"], entry["row"]) if "derive" in rule else rule["when"]
+            kind = rule.get("derive")
+            when = derive_condition(kind, entry.get("row"), rule, loaded.questions) if kind else rule["when"]
             remedy = rule.get("remedy") or entry.get("remedy")
             rules.append({
                 "id": rule["id"],
@@ -541,6 +697,8 @@ def compile_rules(loaded: Loaded) -> dict:
                 "when": when,
                 "message": rule["message"],
                 "remedy": remedy,
+                "remedy_source": (rule.get("remedy_source") or entry.get("remedy_source")) if remedy else None,
+                "fix": derive_fix(kind, entry.get("row"), rule) or None,
                 "link": {lang: page_link(page["page"]["id"], entry["id"], lang, langs) for lang in langs},
             })
     fields = []
@@ -556,6 +714,8 @@ def compile_rules(loaded: Loaded) -> dict:
         }
         if "show_when" in q:
             spec["show_when"] = q["show_when"]
+        if "implied" in q:
+            spec["implied"] = q["implied"]
         fields.append(spec)
     return {
         "_generated": GENERATED_NOTE,

@@ -353,8 +353,8 @@ class Organization:
     def _notice(self, notice: dict) -> dict:
         lang = self.lang
         return {"rule": "org-" + notice["id"], "severity": "info", "facts": [],
-                "message": notice["message"][lang], "remedy": None, "link": notice["link"][lang],
-                "fix": None, "remedy_source": None}
+                "message": notice["message"][lang], "remedy": None, "remedy_source": None, "fix": None,
+                "link": notice["link"][lang]}
 
     def candidates(self, field: str, config: dict) -> list:
         for cand in self.mapping["candidates"]:

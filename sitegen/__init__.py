@@ -141,7 +141,7 @@ def checker_data(loaded: tooling.Loaded, lang: str) -> str:
         for q in loaded.questions
     ]
     strings = {k: v[lang] for k, v in loaded.strings.items()
-               if k.startswith(("page.checker.", "status.", "severity.", "cli.remedy"))}
+               if k.startswith(("page.checker.", "status.", "severity.", "cli.remedy", "cli.fix", "cli.so_far", "remedy."))}
     matrix_page = next(page["page"] for _doc, page in loaded.pages if page["page"]["id"] == "support-matrix")
     fallback = {"href": lang_prefix(lang, loaded.languages) + "support-matrix/", "title": matrix_page["title"][lang]}
     text = json.dumps({"lang": lang, "fields": fields, "strings": strings, "matrix_page": fallback},

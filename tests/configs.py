@@ -30,5 +30,14 @@ def generate(count: int = 10_000, seed: int = 20221013) -> list[dict]:
         for name, spec in fields.items():
             if not spec["required"] and rng.random() < 0.33:
                 config[name] = rng.choice(field_values(spec))
-        out.append(config)
+        out.append(consistent(config))
     return out[:count]
+
+
+def consistent(config: dict) -> dict:
+    """The configuration without a stated value that contradicts the answer it
+    is implied by (a mailbox location the email system rules out): the engine
+    refuses such a pair as an input error."""
+    matrix = load_matrix()
+    return {name: value for name, value in config.items()
+            if not matrix._conflicts(name, value, config)}

@@ -262,14 +262,14 @@ def test_navigation_reload_and_back(page, base_url):
     page.wait_for_url("**/en/checker/")
     page.select_option("#sss-deployment", "on-premises")
     page.select_option("#sss-email_system", "exchange-server-2010-sp3")
-    wait_verdict(page, "supported", ["onprem-exchange"])
+    wait_verdict(page, "supported", ["onprem-exchange", "lifecycle-exchange-2010"])
     page.wait_for_url(lambda url: url.endswith("?deployment=on-premises&email_system=exchange-server-2010-sp3"))
     page.reload()
-    wait_verdict(page, "supported", ["onprem-exchange"])
+    wait_verdict(page, "supported", ["onprem-exchange", "lifecycle-exchange-2010"])
     page.go_back()
     page.wait_for_url("**/en/support-matrix/")
     page.go_forward()
-    wait_verdict(page, "supported", ["onprem-exchange"])
+    wait_verdict(page, "supported", ["onprem-exchange", "lifecycle-exchange-2010"])
     assert page.input_value("#sss-email_system") == "exchange-server-2010-sp3"
 
 

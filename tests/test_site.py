@@ -270,7 +270,7 @@ def test_every_row_shows_when_it_last_changed(site):
     en = (site / "en" / "support-matrix" / "index.html").read_text(encoding="utf-8")
     pt = (site / "support-matrix" / "index.html").read_text(encoding="utf-8")
     assert "Last changed" in en and "Última alteração" in pt
-    # the online Exchange row last changed on 2020-10-09 (Exchange 2019 in, 2010 SP3 out)
+    # the online Exchange row last changed on 2026-11-29 (the profile table)
     cell = en.index('<td><a href="#online-exchange">')
     row = en[en.rindex("<tr>", 0, cell): cell]
-    assert "2020-10-09" in row and "changes/#change-2020-10-09" in row
+    assert "2026-11-29" in row and "changes/#change-2026-11-29" in row

@@ -1,0 +1,217 @@
+"""Verdicts an administrator can act on: fixes that work, open questions that
+are exactly the unstated answers that change the status, pt-BR templates that
+read as Brazilian Portuguese, and a diff that reads every committed matrix."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from itertools import combinations, product
+
+import pytest
+
+from checker import ConfigError, evaluate, load_matrix
+from checker.diff import PAIR, _union_fields
+from checker.engine import _value_key
+
+from .configs import generate
+from .conftest import REPO
+
+MATRIX = load_matrix()
+
+
+def enumerated():
+    """Every configuration the diff command checks: each deployment and email
+    system alone, with one optional field stated, and with two."""
+    fields = _union_fields(MATRIX, MATRIX)
+    assigns = [(name, list(v) if isinstance(v, tuple) else v)
+               for name, spec in fields.items() if name not in PAIR for v in spec["variants"]]
+    for pair in product(fields["deployment"]["values"], fields["email_system"]["values"]):
+        base = dict(zip(PAIR, pair))
+        yield base
+        for name, value in assigns:
+            yield {**base, name: value}
+        for (a, va), (b, vb) in combinations(assigns, 2):
+            if a != b:
+                yield {**base, a: va, b: vb}
+
+
+def test_every_fix_removes_its_finding_and_adds_no_unsupported_one():
+    checked = 0
+    for config in enumerated():
+        try:
+            before = MATRIX.evaluate(config, "en", open_questions=False)
+        except ConfigError:
+            continue  # a contradiction the engine refuses; the diff skips it too
+        rules_before = {f.rule for f in before.findings}
+        for finding in before.findings:
+            if finding.fix is None:
+                continue
+            fixed = {**config, **finding.fix_dict()}
+            after = MATRIX.evaluate(fixed, "en", open_questions=False)  # never an input error
+            rules_after = {f.rule for f in after.findings}
+            assert finding.rule not in rules_after, (config, finding.rule, fixed)
+            added = {f.rule for f in after.findings if f.severity == "unsupported"} - rules_before
+            assert not added, (config, finding.rule, fixed, added)
+            checked += 1
+    assert checked > 1000
+
+
+def test_fixes_are_data_in_the_json_and_null_where_the_remedy_is_no_change():
+    verdict = evaluate({"deployment": "online", "email_system": "exchange-server-2016",
+                        "server_profile": "exchange-online"}, "en").to_dict()
+    finding = next(f for f in verdict["findings"] if f["rule"] == "uns-exo-profile-onprem-user")
+    assert finding["fix"] == {"server_profile": "exchange-server-hybrid"}
+    assert finding["remedy_source"] == "fact"
+    se = evaluate({"deployment": "online", "email_system": "exchange-server-se"}, "en").to_dict()
+    assert se["findings"][0]["fix"] is None and se["findings"][0]["remedy_source"] == "project"
+
+
+def test_the_external_server_remedy_does_not_lead_into_another_unsupported():
+    config = {"deployment": "online", "email_system": "exchange-online",
+              "mailbox_location": "external-server", "server_profile": "exchange-online"}
+    before = evaluate(config, "en")
+    finding = next(f for f in before.findings if f.rule == "uns-exo-profile-external")
+    after = evaluate({**config, **finding.fix_dict()}, "en")
+    assert finding.fix_dict() == {"server_profile": "pop3-smtp", "incoming_protocol": "pop3",
+                                  "outgoing_protocol": "smtp", "sync": ["email"]}
+    assert (before.status, after.status) == ("unsupported", "supported")
+
+
+def brute_force_open_questions(config: dict, status: str) -> dict:
+    parsed = MATRIX.parse(config, "en")
+    out = {}
+    for name, values in MATRIX._open:
+        if name in parsed:
+            continue
+        outcomes = {}
+        for value in values:
+            if not MATRIX._conflicts(name, value, parsed):
+                outcomes[_value_key(value)] = MATRIX.status_of({**parsed, name: value})
+        if any(s != status for s in outcomes.values()):
+            out[name] = outcomes
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_open_questions_are_exactly_the_unstated_fields_that_change_the_status(seed):
+    for config in generate(1500, seed=seed):
+        verdict = evaluate(config, "en")
+        got = {q.field: dict(q.outcomes) for q in verdict.open_questions}
+        assert got == brute_force_open_questions(config, verdict.status), config
+        for question in verdict.open_questions:
+            assert question.field not in config
+            # a field whose every value keeps the status is never listed
+            assert any(s != verdict.status for s in dict(question.outcomes).values())
+
+
+def test_open_questions_come_worst_first_and_show_in_the_cli():
+    config = {"deployment": "online", "email_system": "exchange-online", "authentication": "server-to-server"}
+    verdict = evaluate(config, "en")
+    assert verdict.status == "supported"
+    tenant = next(q for q in verdict.open_questions if q.field == "tenant")
+    assert dict(tenant.outcomes) == {"same": "supported", "other": "unsupported"}
+    ranks = {"unsupported": 3, "unknown": 2, "limited": 1, "supported": 0}
+    worst = [max(ranks[s] for s in dict(q.outcomes).values() if s != verdict.status) for q in verdict.open_questions]
+    assert worst == sorted(worst, reverse=True)
+    # cross-tenant: only limited, and the verdict says so before it is asked
+    xt = evaluate({"deployment": "online", "email_system": "exchange-online"}, "en")
+    assert dict(next(q for q in xt.open_questions if q.field == "tenant").outcomes)["other"] == "limited"
+    result = subprocess.run([sys.executable, "-m", "checker", "check", "-", "--lang", "en"],
+                            input='{"deployment": "online", "email_system": "exchange-online"}',
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 0
+    assert "Supported so far. Still open: " in result.stdout
+    assert "Exchange Online tenant (The same tenant: Supported, Another tenant: Limited support)" in result.stdout
+
+
+def test_a_stated_location_that_contradicts_the_email_system_is_an_input_error():
+    with pytest.raises(ConfigError) as err:
+        evaluate({"deployment": "online", "email_system": "gmail", "mailbox_location": "exchange-online"}, "en")
+    (problem,) = err.value.problems
+    assert problem.field == "mailbox_location" and problem.allowed == ("external-server",)
+    assert "email_system = Gmail" in problem.message
+
+
+# -- pt-BR as Brazilians write it ------------------------------------------------
+FORBIDDEN_PT = [
+    (r"\bnum(a|as|ns)?\b", "em um / em uma"),
+    (r"\bnoutr[oa]s?\b", "em outro / em outra"),
+    (r"\b[Dd]e (o|a|os|as)\b", "do / da"),
+    (r"\b[Ee]m (o|a|os|as)\b", "no / na"),
+    (r"\b(de|com|para|em|por|Com|De) (Exchange|Gmail|Yahoo|Outlook\.com|MSN|Windows Live)", "an article before the product"),
+    (r"\bentre (Online|aplicativos|Customer)", "the direction: dos aplicativos online para o Exchange"),
+    (r"[a-zà-ú,] (Online \(nuvem\)|Servidor para servidor|Credenciais|Personificação|Nenhuma|Sim|Não)\b",
+     "a capitalized label inside a sentence"),
+    (r"\{[^}]*\}", "a placeholder left unfilled"),
+]
+FORBIDDEN_EN = [(r"\{[^}]*\}", "a placeholder left unfilled")]
+
+
+def rendered_templates():
+    """Every rule's message and remedy, in both languages, with every value its
+    placeholders can take."""
+    from checker.engine import _PLACEHOLDER, fill_placeholders
+
+    for rule in MATRIX.rules:
+        for lang in MATRIX.languages:
+            texts = [rule["message"][lang]] + ([rule["remedy"][lang]] if rule.get("remedy") else [])
+            names = sorted({n for t in texts for _p, n in _PLACEHOLDER.findall(t)})
+            choices = [[v["id"] for v in MATRIX.fields[n]["values"]] for n in names]
+            for combo in product(*choices):
+                config = dict(zip(names, combo))
+                fill = {n: MATRIX._label_of(n, v if MATRIX.fields[n]["type"] != "boolean" else v == "true", lang)
+                        for n, v in config.items()}
+                articles = {n: MATRIX._articles[n].get(v) for n, v in config.items()}
+                for text in texts:
+                    yield rule["id"], lang, fill_placeholders(text, fill, articles)
+
+
+def test_every_template_reads_well_with_every_value():
+    problems = []
+    for rule, lang, text in rendered_templates():
+        for pattern, why in (FORBIDDEN_PT if lang == "pt-BR" else FORBIDDEN_EN):
+            if re.search(pattern, text):
+                problems.append(f"{rule} [{lang}] {why}: {text}")
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_the_language_check_catches_what_it_forbids():
+    samples = ["A autenticação multifator entre Online (nuvem) e Exchange Server 2016 não tem suporte.",
+               "Com Gmail, a entrada é por POP3.", "numa caixa de correio", "noutro lugar",
+               "a autenticação por Credenciais informadas pelo usuário"]
+    for text in samples:
+        assert any(re.search(p, text) for p, _why in FORBIDDEN_PT), text
+
+
+# -- the diff reads every committed version ----------------------------------------
+def test_diff_reads_the_first_committed_matrix():
+    first = subprocess.run(["git", "-C", str(REPO), "log", "--reverse", "--format=%H", "--", "matrix/schema.json"],
+                           capture_output=True, text=True, timeout=60)
+    if first.returncode != 0 or not first.stdout.strip():
+        pytest.skip("not a git checkout with history")
+    commit = first.stdout.split()[0]
+    result = subprocess.run([sys.executable, "-m", "checker", "diff", commit, "--lang", "en"],
+                            capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "→ working tree:" in result.stdout.splitlines()[0]
+
+
+def test_pages_state_the_restored_qualifiers_and_link_the_source_in_their_language(site):
+    en = (site / "en" / "notes" / "index.html").read_text(encoding="utf-8")
+    pt = (site / "notes" / "index.html").read_text(encoding="utf-8")
+    assert "learn.microsoft.com/en-us/power-platform/admin/supported-email" in en
+    assert "learn.microsoft.com/pt-br/" not in en
+    assert "learn.microsoft.com/pt-br/power-platform/admin/supported-email" in pt
+    xt_en = (site / "en" / "cross-tenant" / "index.html").read_text(encoding="utf-8")
+    assert "currently not supported" in xt_en
+    assert "connect-exchange-online-server-profile-oauth" in xt_en
+    xt_pt = (site / "cross-tenant" / "index.html").read_text(encoding="utf-8")
+    assert "No momento" in xt_pt
+    unsupported = (site / "en" / "unsupported" / "index.html").read_text(encoding="utf-8")
+    assert "does not say whether interception based on the IP or the name is" in unsupported
+    assert "such as Gmail" not in unsupported and "Remove the multifactor" not in unsupported
+    matrix = (site / "en" / "support-matrix" / "index.html").read_text(encoding="utf-8")
+    assert "Exchange Server 2010, 2013, 2016 and 2019" in matrix
+    assert "Email Router or Outlook" in matrix
