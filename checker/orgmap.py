@@ -552,7 +552,10 @@ class Report:
             for f in group["findings"]:
                 lines.append(f"  {MARK[f['severity']]} [{matrix.text('severity.' + f['severity'], lang)}] {f['message']}")
                 if f.get("remedy"):
-                    lines.append("    " + matrix.text("cli.remedy", lang, remedy=f["remedy"]))
+                    remedy = f["remedy"]
+                    if f.get("remedy_source") == "project":
+                        remedy += f" ({matrix.text('remedy.project', lang)})"
+                    lines.append("    " + matrix.text("cli.remedy", lang, remedy=remedy))
                 if f.get("fix"):
                     fix = ", ".join(f"{k}={_word(v)}" for k, v in f["fix"].items())
                     lines.append("    " + t("org.text.fix", fix=fix))

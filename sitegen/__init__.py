@@ -156,7 +156,7 @@ def org_context(loaded: tooling.Loaded, lang: str) -> dict:
     if not loaded.dataverse:
         return {"dataverse": None, "org_data": "{}", "source_titles": {}, "deployment_values": []}
     strings = {k: v[lang] for k, v in loaded.strings.items()
-               if k.startswith(("page.org.", "status.", "severity.", "cli.remedy", "page.checker."))}
+               if k.startswith(("page.org.", "status.", "severity.", "cli.remedy", "page.checker.", "remedy."))}
     labels = {q["id"]: {"label": q["label"][lang], "type": q["type"],
                         "values": {v["id"]: v["label"][lang] for v in q["values"]}} for q in loaded.questions}
     text = json.dumps({"lang": lang, "strings": strings, "labels": labels}, ensure_ascii=False, sort_keys=True)

@@ -374,3 +374,14 @@ def test_parse_answers_checks_fields_and_values():
         parse_answers(["p1:colour=blue"], matrix, "en")
     with pytest.raises(OrgError):
         parse_answers({"p1": {"autodiscover": "maybe"}}, matrix, "en")
+
+
+def test_project_suggestions_are_marked_in_the_text():
+    """A remedy that is the project's own suggestion says so, as in `check`."""
+    profile = "aaaa0000-0000-4000-8000-000000000003"
+    result = run(*[str(FIX / n) for n in FULL], "--lang", "en", "--set", f"{profile}:email_system=exchange-server-2010-sp3")
+    _r, report = org_json(*FULL, extra=("--lang", "en", "--set", f"{profile}:email_system=exchange-server-2010-sp3"))
+    eva = by_name(report)["Eva Melo"]
+    own = [f for f in eva["findings"] if f.get("remedy_source") == "project" and f["remedy"]]
+    assert own, eva["findings"]
+    assert f"{own[0]['remedy']} (Our own suggestion, not Microsoft's)" in result.stdout

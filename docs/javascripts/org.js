@@ -248,7 +248,11 @@ function drawGroup(group) {
 function drawFinding(f) {
   const item = el("li", { class: "sss-finding sss-status-" + f.severity, "data-rule": f.rule },
     el("p", {}, el("strong", {}, `${ICON[f.severity]} [${S["severity." + f.severity]}] `), f.message));
-  if (f.remedy) item.append(el("p", {}, fill(S["cli.remedy"], { remedy: f.remedy })));
+  if (f.remedy) {
+    const own = f.remedy_source === "project" ? ` (${S["remedy.project"]})` : "";
+    item.append(el("p", { class: "sss-remedy", "data-remedy-source": f.remedy_source || "" },
+      fill(S["cli.remedy"], { remedy: f.remedy + own })));
+  }
   if (f.fix) {
     const fix = Object.entries(f.fix).map(([k, v]) => `${label(k)}: ${valueLabel(k, v)}`).join(", ");
     item.append(el("p", { class: "sss-fix" }, fill(S["page.org.fix"], { fix })));
