@@ -81,6 +81,11 @@ def test_groups_filter_links_fixes_and_answers(page, base_url):  # noqa: F811
     page.wait_for_selector("#sss-org-result[data-state=done]", timeout=READY)
     expected, _code = cli_json(FULL, "en", "--set", f"{profile}:email_system=exchange-server-2019")
     assert json.loads(download(page, "#sss-org-json")) == expected
+    # the answer stays on show and can be taken back
+    assert page.input_value(select) == "exchange-server-2019"
+    page.select_option(select, "")
+    page.wait_for_selector("#sss-org-result[data-state=done]", timeout=READY)
+    assert json.loads(download(page, "#sss-org-json")) == cli_json(FULL, "en")[0]
 
 
 def test_pasted_json_and_a_file_that_is_not_an_export(page, base_url):  # noqa: F811

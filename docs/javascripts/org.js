@@ -225,7 +225,8 @@ function drawGroup(group) {
     const config = Object.entries(group.configuration).map(([k, v]) => `${label(k)}: ${valueLabel(k, v)}`).join(" · ");
     box.append(el("p", { class: "sss-meta" }, S["page.org.configuration"] + " " + config));
     if (group.findings.length) box.append(el("ul", { class: "sss-findings" }, ...group.findings.map(drawFinding)));
-    if (group.open_questions.length) box.append(drawQuestions(group));
+    const answered = Object.keys(answers[group.profile.id] || {});
+    if (group.open_questions.length || answered.length) box.append(drawQuestions(group, answered));
   }
   // The rows are drawn when the list is opened: thousands of mailboxes stay cheap.
   const details = el("details", {}, el("summary", {}, fill(S["page.org.show_mailboxes"], { count })));
@@ -261,20 +262,24 @@ function drawFinding(f) {
   return item;
 }
 
-function drawQuestions(group) {
+function drawQuestions(group, answered) {
   const profile = group.profile.id;
   const box = el("div", { class: "sss-org-open" }, el("p", {}, el("strong", {}, S["page.org.open"])));
-  group.open_questions.forEach((q) => {
-    const id = `sss-org-q-${profile}-${q.field}`;
-    const select = el("select", { id, "data-field": q.field, "data-profile": profile },
+  const selector = (field, options) => {
+    const id = `sss-org-q-${profile}-${field}`;
+    const select = el("select", { id, "data-field": field, "data-profile": profile },
       el("option", { value: "" }, S["page.checker.not_stated"]),
-      ...Object.entries(q.outcomes).map(([value, status]) =>
-        el("option", { value }, `${valueLabel(q.field, value)} → ${S["status." + status]}`)));
-    const stated = answers[profile] && answers[profile][q.field];
+      ...options.map(([value, text]) => el("option", { value }, text)));
+    const stated = answers[profile] && answers[profile][field];
     if (stated !== undefined) select.value = String(stated);
-    select.addEventListener("change", () => answer(profile, q.field, select.value));
-    box.append(el("p", { class: "sss-q" }, el("label", { for: id }, fill(S["page.org.answer"], { field: label(q.field) })), select));
-  });
+    select.addEventListener("change", () => answer(profile, field, select.value));
+    box.append(el("p", { class: "sss-q" }, el("label", { for: id }, fill(S["page.org.answer"], { field: label(field) })), select));
+  };
+  group.open_questions.forEach((q) => selector(q.field, Object.entries(q.outcomes).map(([value, status]) =>
+    [value, `${valueLabel(q.field, value)} → ${S["status." + status]}`])));
+  // What was answered stays on show, so it can be changed or taken back.
+  answered.filter((field) => !group.open_questions.some((q) => q.field === field)).forEach((field) =>
+    selector(field, Object.entries(LABELS[field].values).map(([value, text]) => [value, text])));
   return box;
 }
 
