@@ -318,7 +318,7 @@ class Matrix:
         return Verdict(status, findings, questions)
 
     def _fired(self, config: dict) -> list:
-        always, by_field, _read, _readers = self._plan(config["deployment"], config["email_system"])
+        always, by_field, _read, _readers, _reads = self._plan(config["deployment"], config["email_system"])
         fired = [item for item in always if item[2](config)]
         for name in config:
             for item in by_field.get(name, ()):
@@ -340,8 +340,8 @@ class Matrix:
 
         Stating one more field only changes the rules that read it: the others
         keep what they gave, so each value tests just those rules."""
-        _always, _by_field, read, readers = self._plan(config["deployment"], config["email_system"])
-        kept = [(-item[0][0], readers["#reads"][item[1]["id"]]) for item in fired]
+        _always, _by_field, read, readers, reads = self._plan(config["deployment"], config["email_system"])
+        kept = [(-item[0][0], reads[item[1]["id"]]) for item in fired]
         found = []
         trial = dict(config)
         for position, (name, values) in enumerate(self._open):
@@ -379,7 +379,8 @@ class Matrix:
         if plan is None:
             fixed = {"deployment": deployment, "email_system": email_system}
             always, by_field, read = [], {}, set()
-            readers: dict = {"#reads": {}}   # field -> (rank, test) of the rules that read it
+            readers: dict = {}   # field -> (rank, test) of each rule that reads it
+            reads: dict = {}     # rule id -> the fields its condition reads here
             for index, rule in enumerate(self.rules):
                 cond = _specialize(rule["when"], fixed)
                 if cond is False:
@@ -387,17 +388,17 @@ class Matrix:
                 fix = _resolve_fix(rule.get("fix"), fixed)
                 item = ((-SEVERITY_RANK[rule["severity"]], index), rule, _compile(cond, self._lists),
                         self._fixed_findings(rule, fixed, fix), fix)
-                reads = frozenset(_fields_of(cond)) if cond is not True else frozenset()
-                read |= reads
-                readers["#reads"][rule["id"]] = reads
-                for name in reads:
+                fields = frozenset(_fields_of(cond)) if cond is not True else frozenset()
+                read |= fields
+                reads[rule["id"]] = fields
+                for name in fields:
                     readers.setdefault(name, []).append((SEVERITY_RANK[rule["severity"]], item[2]))
                 needed = sorted(_stated_by(cond)) if cond is not True else []
                 if needed:
                     by_field.setdefault(needed[0], []).append(item)
                 else:
                     always.append(item)
-            plan = self._plans[key] = (always, by_field, frozenset(read), readers)
+            plan = self._plans[key] = (always, by_field, frozenset(read), readers, reads)
         return plan
 
     def _fixed_findings(self, rule: dict, fixed: dict, fix):
