@@ -747,6 +747,7 @@ def export(loaded: Loaded, compiled: dict | None = None) -> dict:
         "changelog": loaded.changelog,
         "rules": compiled["rules"],
         "strings": compiled["strings"],
+        **({"dataverse": compiled["dataverse"]} if "dataverse" in compiled else {}),
     }
 
 

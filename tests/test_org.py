@@ -385,3 +385,9 @@ def test_project_suggestions_are_marked_in_the_text():
     own = [f for f in eva["findings"] if f.get("remedy_source") == "project" and f["remedy"]]
     assert own, eva["findings"]
     assert f"{own[0]['remedy']} (Our own suggestion, not Microsoft's)" in result.stdout
+
+
+def test_the_json_export_carries_the_mapping(loaded):
+    export = tooling.export(loaded)
+    assert export["dataverse"]["tables"]["mailbox"]["entity_set"] == "mailboxes"
+    assert [r["id"] for r in export["dataverse"]["rules"]] == [r["id"] for r in loaded.dataverse[1]["rules"]]
