@@ -21,7 +21,7 @@ from json.encoder import encode_basestring
 
 from .engine import SEVERITY_RANK, ConfigError, Matrix, load_matrix
 
-__all__ = ["OrgError", "Organization", "Report", "parse_answers", "start", "add_file", "finish", "export"]
+__all__ = ["OrgError", "Organization", "Report", "parse_answers", "start", "add_file", "finish", "rows", "export"]
 
 STATUS_ORDER = ("unsupported", "unknown", "limited", "supported")
 MARK = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
@@ -491,10 +491,11 @@ class Report:
 
     # -- groups (text and page) ------------------------------------------------
     def groups(self) -> list[dict]:
-        """Mailboxes that share a profile and a verdict, worst first; each
-        mailbox as [id, name, email address, [notice rule ids]]."""
+        """Mailboxes that share a profile and a verdict, worst first. A group
+        keeps its mailboxes as row numbers (``rows``), and counts its notices."""
         groups: dict[tuple, dict] = {}
-        for ident, name, email, profile_id, index, notices in self.rows:
+        notices_of = self._notices
+        for number, (_ident, _name, _email, profile_id, index, notices) in enumerate(self.rows):
             key = (profile_id if index is not None else None, index)
             group = groups.get(key)
             if group is None:
@@ -507,22 +508,41 @@ class Report:
                     "findings": verdict["findings"] if verdict else [],
                     "open_questions": verdict["open_questions"] if verdict else [],
                     "notices": {},
-                    "mailboxes": [],
+                    "count": 0,
+                    "rows": [],
                 }
-            rules = []
+            group["count"] += 1
+            group["rows"].append(number)
             for i in notices:
-                notice = self._notices[i]
-                group["notices"].setdefault(notice["rule"], notice)
-                rules.append(notice["rule"])
-            group["mailboxes"].append([ident, name, email, rules])
+                rule = notices_of[i]["rule"]
+                entry = group["notices"].get(rule)
+                if entry is None:
+                    entry = group["notices"][rule] = {**notices_of[i], "count": 0}
+                entry["count"] += 1
         rank = {s: i for i, s in enumerate(STATUS_ORDER)}
         return sorted(groups.values(), key=lambda g: (rank.get(g["status"], 9), g["profile"]["name"].casefold(),
-                                                      g["profile"]["id"] or "", -len(g["mailboxes"])))
+                                                      g["profile"]["id"] or "", -g["count"]))
+
+    def mailboxes_of(self, group: dict, limit: int | None = None) -> list[list]:
+        """A group's mailboxes as [id, name, email address, [notice rule ids]]."""
+        notices_of = self._notices
+        out = []
+        for number in group["rows"][:limit]:
+            ident, name, email, _p, _i, notices = self.rows[number]
+            out.append([ident, name, email, [notices_of[i]["rule"] for i in notices]])
+        return out
 
     def page_json(self) -> str:
-        """What the page draws: summary, groups and problems."""
-        return json.dumps({"summary": self.summary(), "groups": self.groups(), "problems": self.problems,
+        """What the page draws: summary, groups (their mailboxes come with
+        ``rows_json``, when a group is opened) and problems."""
+        self._groups = self.groups()
+        shown = [{k: v for k, v in g.items() if k != "rows"} for g in self._groups]
+        return json.dumps({"summary": self.summary(), "groups": shown, "problems": self.problems,
                            "exit": self.exit_code()}, ensure_ascii=False)
+
+    def rows_json(self, group: int, limit: int) -> str:
+        """The mailboxes of one group of the last ``page_json``, at most ``limit``."""
+        return json.dumps(self.mailboxes_of(self._groups[group], limit), ensure_ascii=False)
 
     def to_text(self, shown: int = 10) -> str:
         org, t = self.org, self.org._t
@@ -538,11 +558,12 @@ class Report:
 
         for group in self.groups():
             lines.append("")
-            count = len(group["mailboxes"])
+            count = group["count"]
+            mailboxes = self.mailboxes_of(group)
             profile = group["profile"]
             if group["status"] is None:
                 lines.append(t("org.text.not_using", count=count))
-                lines.append("  " + t("org.text.mailboxes", mailboxes=listed(group["mailboxes"])))
+                lines.append("  " + t("org.text.mailboxes", mailboxes=listed(mailboxes)))
                 continue
             status = matrix.text("status." + group["status"], lang)
             lines.append(f"{MARK[group['status']]} " + t("org.text.group", profile=profile["name"] or profile["id"],
@@ -564,9 +585,9 @@ class Report:
                 outcomes = ", ".join(f"{matrix.value_label(q['field'], v, lang)} → {matrix.text('status.' + st, lang)}"
                                      for v, st in q["outcomes"].items())
                 lines.append("  ? " + t("org.text.open", field=q["field"], outcomes=outcomes, id=profile["id"]))
-            lines.append("  " + t("org.text.mailboxes", mailboxes=listed(group["mailboxes"])))
+            lines.append("  " + t("org.text.mailboxes", mailboxes=listed(mailboxes)))
             for rule, notice in group["notices"].items():
-                which = [m for m in group["mailboxes"] if rule in m[3]]
+                which = [m for m in mailboxes if rule in m[3]]
                 lines.append(f"  {MARK['info']} {notice['message']} ({len(which)}): {listed(which)}")
         if self.problems:
             lines.append("")
@@ -674,6 +695,10 @@ def finish(request: str | None = None) -> str:
     report = org.evaluate(_state["deployment"], _state["answers"])
     _state["report"] = report
     return report.page_json()
+
+
+def rows(group: int, limit: int) -> str:
+    return _state["report"].rows_json(group, limit)
 
 
 def export(fmt: str) -> str:

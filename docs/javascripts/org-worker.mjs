@@ -7,6 +7,7 @@
 //   {id, type: "run", options: JSON string, files: [{name, text}]}
 //       -> {id, progress: {done, total, name}} per file, then {id, response}
 //   {id, type: "answers", request: JSON string} -> {id, response}
+//   {id, type: "rows", group, limit} -> {id, response}: one group's mailboxes
 //   {id, type: "export", format: "json" | "csv"} -> {id, response}
 // {type: "ready"} once loaded, {type: "failed", error} if loading failed.
 const assets = new URL("../assets/", import.meta.url);
@@ -61,7 +62,7 @@ async function start() {
   const rules = manifest.then(async (m) => new TextDecoder().decode(await fetchBytes(new URL("checker/" + m.rules, assets))));
   const [pyodide, org] = await load(indexURL);
   pyodide.pyimport("checker.engine").use_rules(await rules);
-  handle = ({ id, type, options, files, request, format }) => {
+  handle = ({ id, type, options, files, request, format, group, limit }) => {
     try {
       if (type === "run") {
         const started = JSON.parse(org.start(options));
@@ -77,6 +78,8 @@ async function start() {
         self.postMessage({ id, response: org.finish() });
       } else if (type === "answers") {
         self.postMessage({ id, response: org.finish(request) });
+      } else if (type === "rows") {
+        self.postMessage({ id, response: org.rows(group, limit) });
       } else if (type === "export") {
         self.postMessage({ id, response: org.export(format) });
       }

@@ -213,7 +213,7 @@ function drawGroups() {
 }
 
 function drawGroup(group) {
-  const count = group.mailboxes.length;
+  const count = group.count;
   const status = group.status || "not_using";
   const box = el("section", { class: "sss-org-group sss-status-" + status, "data-status": status,
     "data-profile": group.profile.id || "" });
@@ -228,12 +228,16 @@ function drawGroup(group) {
     const answered = Object.keys(answers[group.profile.id] || {});
     if (group.open_questions.length || answered.length) box.append(drawQuestions(group, answered));
   }
-  // The rows are drawn when the list is opened: thousands of mailboxes stay cheap.
+  // The rows come from the worker and are drawn when the list is opened:
+  // thousands of mailboxes stay cheap.
   const details = el("details", {}, el("summary", {}, fill(S["page.org.show_mailboxes"], { count })));
-  details.addEventListener("toggle", () => {
-    if (!details.open || details.dataset.drawn) return;
+  const report = last;
+  details.addEventListener("toggle", async () => {
+    if (!details.open || details.dataset.drawn || report !== last) return;
     details.dataset.drawn = "true";
-    const rows = group.mailboxes.slice(0, SHOWN).map(([id, name, email, notices]) =>
+    const mailboxes = JSON.parse(await ask({ type: "rows", group: report.groups.indexOf(group), limit: SHOWN }));
+    if (report !== last) return; // a newer result replaced this one meanwhile
+    const rows = mailboxes.map(([id, name, email, notices]) =>
       el("tr", { "data-mailbox": id }, el("td", {}, name), el("td", {}, email),
         el("td", {}, notices.map((r) => group.notices[r].message).join(" "))));
     details.append(el("table", { class: "sss-org-mailboxes" },
@@ -241,6 +245,7 @@ function drawGroup(group) {
         el("th", {}, S["page.org.col_notices"]))),
       el("tbody", {}, ...rows)));
     if (count > SHOWN) details.append(el("p", { class: "sss-meta" }, fill(S["page.org.more_rows"], { count: count - SHOWN })));
+    details.dataset.ready = "true";
   });
   box.append(details);
   return box;
