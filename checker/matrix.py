@@ -180,7 +180,9 @@ def load(root: Path = MATRIX_DIR, older: bool = False) -> Loaded:
             loaded.pages.append((doc, doc.data))
         elif kind == "changelog":
             loaded.changelog.extend(doc.data["changes"])
-        elif kind == "dataverse":
+        elif kind == "dataverse" and not older:
+            # The organization check's mapping follows the current questions;
+            # an earlier version of the matrix is read without it.
             loaded.dataverse = (doc, doc.data)
     if older and not issues:
         for key, text in _current_strings().items():

@@ -281,7 +281,15 @@ class Organization:
                     ckey = (tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in config.items())), extra)
                     index = by_config.get(ckey)
                     if index is None:
-                        index = by_config[ckey] = report.add_verdict(self._verdict(config, extra))
+                        try:
+                            verdict = self._verdict(config, extra)
+                        except ConfigError as exc:  # answers and records that contradict the contract
+                            for p in exc.problems:
+                                report.problems.append({"file": None, "record": ident, "code": p.code,
+                                                        "field": p.field, "given": p.given,
+                                                        "allowed": list(p.allowed), "message": p.message})
+                            continue
+                        index = by_config[ckey] = report.add_verdict(verdict)
                     notices = tuple(notice_index[n["id"]] for n in self.notices if _matches(n["when"], record))
                     known = (index, notices)
                 by_records[key] = known
