@@ -5,8 +5,13 @@ wheel, and build the MkDocs site into site/.
     python build.py --check    exit 1 if anything generated is out of date with matrix/
     python build.py --serve [ADDR]
                                serve with live reload (default 127.0.0.1:8000)
+    python build.py --site-url https://example.org/sss/
+                               build for that public address (default: $SITE_URL,
+                               else mkdocs.yml's local one)
+    python build.py --check-links
+                               check every link and anchor of the built site/
 
-A thin orchestrator: every step is a tested function in checker.matrix or sitegen.
+A thin orchestrator: every step is a tested function in tooling.matrix or sitegen.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ REPO = Path(__file__).resolve().parent
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 sys.path.insert(0, str(REPO))
 
-from checker import matrix as tooling  # noqa: E402
+from tooling import matrix as tooling  # noqa: E402
 
 import sitegen  # noqa: E402
+from sitegen import publish  # noqa: E402
 
 
 def fail(issues) -> int:
@@ -57,7 +63,8 @@ def check() -> int:
     return 0
 
 
-def build_site(site_dir: Path = REPO / "site", matrix_dir: Path = tooling.MATRIX_DIR) -> int:
+def build_site(site_dir: Path = REPO / "site", matrix_dir: Path = tooling.MATRIX_DIR,
+               site_url: str | None = None) -> int:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -69,7 +76,8 @@ def build_site(site_dir: Path = REPO / "site", matrix_dir: Path = tooling.MATRIX
     sitegen.place_checker_assets()
     tmp = Path(tempfile.mkdtemp(prefix=".site-", dir=site_dir.parent))
     try:
-        config = load_config(str(REPO / "mkdocs.yml"), site_dir=str(tmp))
+        overrides = {"site_url": site_url} if site_url else {}
+        config = load_config(str(REPO / "mkdocs.yml"), site_dir=str(tmp), **overrides)
         build(config)
     except (MkDocsException, OSError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -102,13 +110,58 @@ def main(argv=None) -> int:
     mode.add_argument("--check", action="store_true", help="report generated files that are out of date")
     mode.add_argument("--serve", nargs="?", const="127.0.0.1:8000", metavar="ADDR",
                       help="serve with live reload (default 127.0.0.1:8000)")
+    mode.add_argument("--check-links", nargs="?", const=str(REPO / "site"), metavar="DIR",
+                      help="check every internal link and anchor of the built site (default site/), "
+                           "and that external links go only to the hosts the matrix cites")
+    parser.add_argument("--site-url", metavar="URL", default=os.environ.get(publish.SITE_URL_ENV) or None,
+                        help=f"the site's public address, e.g. https://owner.github.io/project/ "
+                             f"(default: ${publish.SITE_URL_ENV}, else mkdocs.yml's local address)")
     args = parser.parse_args(argv)
+    site_url = None
+    if args.site_url:
+        try:
+            site_url = publish.normalize_site_url(args.site_url)
+        except publish.SiteURLError as exc:
+            parser.error(str(exc))
     if args.check:
         return check()
+    if args.check_links:
+        return check_links(Path(args.check_links), site_url)
     if args.serve:
         return serve(args.serve)
-    return build_site()
+    return build_site(site_url=site_url)
+
+
+def check_links(site_dir: Path, site_url: str | None = None) -> int:
+    if not (site_dir / "index.html").exists():
+        print(f"{site_dir}/ has no built site; run: python build.py", file=sys.stderr)
+        return 1
+    allowed = publish.allowed_hosts(tooling.load())
+    problems = publish.check_links(site_dir, allowed, site_url)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} broken or disallowed link(s) in {site_dir}/", file=sys.stderr)
+        return 1
+    print(f"links ok: every internal link and anchor resolves; external hosts: {', '.join(sorted(allowed))}")
+    return 0
+
+
+def pypa_build() -> int:
+    """`python -m build` from the repository root means PyPA's build, which this
+    file would shadow: hand over to it, with the root off the import path."""
+    import runpy
+
+    sys.path[:] = [p for p in sys.path if Path(p or os.getcwd()).resolve() != REPO]
+    try:
+        runpy.run_module("build", run_name="__main__", alter_sys=True)
+    except ImportError:
+        print("python -m build: PyPA's build is not installed (pip install build); "
+              "to build the site, run: python build.py", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python build.py` has no module spec; `python -m build` has one.
+    sys.exit(pypa_build() if __spec__ is not None else main())

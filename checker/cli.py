@@ -10,24 +10,37 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .engine import ConfigError, Problem, load_matrix
 
 EXIT_OK, EXIT_NOT_SUPPORTED, EXIT_INPUT = 0, 1, 2
 MARK = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
+# For a console that cannot show the marks (a Windows code page, say).
+ASCII_MARK = {"supported": "+", "limited": "!", "unsupported": "x", "unknown": "?", "info": "i"}
 
 
 def main(argv: list[str] | None = None) -> int:
+    _tolerant_output()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    matrix = load_matrix()
     parser = argparse.ArgumentParser(
-        prog="python -m checker",
+        prog=_prog(),
         description="Is an email setup supported by server-side synchronization?",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="evaluate a configuration (YAML or JSON)")
+    check = sub.add_parser("check", help="evaluate a configuration (YAML or JSON)",
+                           description="Evaluate a configuration against the support matrix.",
+                           epilog=fields_help(matrix, _peek_lang(argv, matrix)),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("file", help="configuration file, or - for standard input")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--lang", choices=load_matrix().languages, default=load_matrix().default_language)
+    check.add_argument("--lang", choices=matrix.languages, default=matrix.default_language)
+    check.add_argument("--site-url", metavar="URL", default=None,
+                       help="the site's public address: finding links become absolute under it "
+                            "(default: the address built into this package, if any; else links "
+                            "are relative to the site's root)")
     validate = sub.add_parser("validate", help="validate matrix/ and report every problem")
     validate.add_argument("--matrix", default=None, help="matrix folder (default: matrix/ of this checkout)")
     comp = sub.add_parser("compile", help="validate matrix/ and write checker/rules.json")
@@ -53,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "org":
         return orgcli.run(args)
+    if args.command == "check" and not _site_url_ok(args):
+        print(f"--site-url {args.site_url!r}: expected an absolute http(s) address such as "
+              "https://example.org/sss/", file=sys.stderr)
+        return EXIT_INPUT
     if args.command == "check":
         return _check(args)
     if args.command == "diff":
@@ -71,20 +88,24 @@ def _check(args) -> int:
         verdict = matrix.evaluate(config, args.lang)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(problem.message, file=sys.stderr)
+            print(with_suggestion(problem, matrix, args.lang), file=sys.stderr)
         print(matrix.text("cli.input_errors", args.lang, count=str(len(exc.problems))), file=sys.stderr)
         return EXIT_INPUT
+    verdict = absolute_links(verdict, args.site_url)
     if args.format == "json":
-        print(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
+        text = json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2)
+        print(text if _encodes(sys.stdout, text) else json.dumps(verdict.to_dict(), indent=2))
     else:
-        print(render_text(verdict, args.lang, matrix))
+        print(render_text(verdict, args.lang, matrix, marks=MARK if _encodes(sys.stdout, "".join(MARK.values()))
+                          else ASCII_MARK))
     return EXIT_OK if verdict.status in ("supported", "limited") else EXIT_NOT_SUPPORTED
 
 
-def render_text(verdict, lang: str, matrix) -> str:
+def render_text(verdict, lang: str, matrix, marks: dict | None = None) -> str:
+    marks = marks or MARK
     status = matrix.text("status." + verdict.status, lang)
     lines = [
-        f"{MARK[verdict.status]} " + matrix.text("cli.status", lang, status=status),
+        f"{marks[verdict.status]} " + matrix.text("cli.status", lang, status=status),
         "  " + matrix.text("status.explain." + verdict.status, lang),
     ]
     if verdict.open_questions:
@@ -93,7 +114,7 @@ def render_text(verdict, lang: str, matrix) -> str:
                                                             for q in verdict.open_questions)))
     for f in verdict.findings:
         lines.append("")
-        lines.append(f"{MARK[f.severity]} [{matrix.text('severity.' + f.severity, lang)}] {f.message}")
+        lines.append(f"{marks[f.severity]} [{matrix.text('severity.' + f.severity, lang)}] {f.message}")
         if f.remedy:
             remedy = f.remedy
             if f.remedy_source == "project":
@@ -105,6 +126,132 @@ def render_text(verdict, lang: str, matrix) -> str:
         lines.append("  " + matrix.text("cli.facts", lang, facts=", ".join(f.facts) or "-") + f"  ({f.rule})")
         lines.append("  " + matrix.text("cli.link", lang, link=f.link))
     return "\n".join(lines)
+
+
+# -- output, links and help ------------------------------------------------------
+def _prog() -> str:
+    """`sss-checker` when installed, `python -m checker` from a checkout."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "python -m checker" if name in ("", "-c", "__main__.py") else name
+
+
+def _tolerant_output() -> None:
+    """A character the console cannot encode becomes '?' instead of a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that refuses
+                pass
+
+
+def _encodes(stream, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def baked_site_url() -> str | None:
+    """The public address built into this package (``SSS_CHECKER_SITE_URL`` when
+    the wheel was built), or None."""
+    try:
+        from ._site import SITE_URL
+    except ImportError:
+        return None
+    return SITE_URL or None
+
+
+def _site_url_ok(args) -> bool:
+    from urllib.parse import urlsplit
+
+    url = args.site_url if args.site_url is not None else baked_site_url()
+    if url is None:
+        return True
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        return False
+    args.site_url = url.strip() if url.strip().endswith("/") else url.strip() + "/"
+    return True
+
+
+def absolute_links(verdict, site_url: str | None):
+    """Finding links under the site's public address, so a terminal can open them."""
+    if not site_url:
+        return verdict
+    from dataclasses import replace
+    from urllib.parse import urljoin
+
+    return replace(verdict, findings=tuple(replace(f, link=urljoin(site_url, f.link)) if f.link else f
+                                           for f in verdict.findings))
+
+
+def _peek_lang(argv: list[str], matrix) -> str:
+    """The --lang given, for the help text; English (argparse's own) otherwise."""
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else (
+            argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else None)
+        if value in matrix.languages:
+            return value
+    return "en" if "en" in matrix.languages else matrix.default_language
+
+
+def fields_help(matrix, lang: str) -> str:
+    """Every field of a configuration and its values, for ``check --help``."""
+    import textwrap
+
+    if "cli.help.fields" not in matrix.strings:  # rules.json older than the strings: compile first
+        return ""
+    lines = [matrix.text("cli.help.fields", lang)]
+    width = max(len(name) for name in matrix.fields) + 3
+    for name, spec in matrix.fields.items():
+        values = [v["id"] for v in spec["values"]]
+        text = matrix.text("cli.help.list", lang, values=", ".join(values)) if spec["type"] == "multi" \
+            else " | ".join(values)
+        default = spec.get("default")
+        if default is not None:
+            shown = ", ".join(default) if isinstance(default, list) else str(default).lower()
+            text += " (" + matrix.text("cli.help.default", lang, value=shown) + ")"
+        label = ("  " + name + ("*" if spec["required"] else "")).ljust(width + 2)
+        wrapped = textwrap.wrap(text, 100 - len(label), break_on_hyphens=False) or [""]
+        lines.append(label + wrapped[0])
+        lines.extend(" " * len(label) + more for more in wrapped[1:])
+    return "\n".join(lines)
+
+
+def _normal(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def suggestion(problem: Problem, matrix) -> str | None:
+    """The known field or value closest to an unknown one, if one is close."""
+    import difflib
+
+    if problem.code == "unknown_field":
+        given, known = problem.field, list(matrix.fields)
+    elif problem.code == "unknown_value":
+        try:
+            given = json.loads(problem.given) if problem.given is not None else None
+        except ValueError:
+            given = problem.given
+        known = list(problem.allowed)
+    else:
+        return None
+    if not isinstance(given, str) or not given.strip():
+        return None
+    by_normal = {_normal(k): k for k in known}
+    if _normal(given) in by_normal:
+        return by_normal[_normal(given)]
+    close = difflib.get_close_matches(_normal(given), list(by_normal), n=1, cutoff=0.75)
+    return by_normal[close[0]] if close else None
+
+
+def with_suggestion(problem: Problem, matrix, lang: str) -> str:
+    found = suggestion(problem, matrix)
+    if found is None or "cli.did_you_mean" not in matrix.strings:
+        return problem.message
+    return f"{problem.message}; " + matrix.text("cli.did_you_mean", lang, suggestion=found)
 
 
 def _value_text(value) -> str:
@@ -179,7 +326,7 @@ def _read_yaml(text: str):
 
 def _diff(args) -> int:
     try:
-        from . import diff as semantic
+        semantic = _tooling("diff")
     except ImportError as exc:
         print(f"diff needs the project's checkout and its tools: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -202,9 +349,21 @@ def _diff(args) -> int:
     return EXIT_NOT_SUPPORTED if args.fail_on_verdict_change and result.verdicts else EXIT_OK
 
 
+def _tooling(name: str):
+    """A module of the maintainer tooling (``tooling/`` beside ``checker/`` in the
+    repository; not in the wheel), from wherever the checkout's checker runs."""
+    import importlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if (root / "tooling" / "__init__.py").is_file() and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return importlib.import_module("tooling." + name)
+
+
 def _maintain(args) -> int:
     try:
-        from . import matrix as tooling
+        tooling = _tooling("matrix")
     except ImportError as exc:
         print(f"{args.command} needs the project's checkout and its tools: {exc}", file=sys.stderr)
         return EXIT_INPUT

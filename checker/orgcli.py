@@ -36,11 +36,20 @@ def add_parser(sub) -> None:
                           "e.g. --set 2f1c...:email_system=exchange-server-2019")
     org.add_argument("--profile-answers", metavar="FILE", default=None,
                      help="a JSON (or YAML) mapping {PROFILEID: {FIELD: VALUE}} of such answers")
+    org.add_argument("--site-url", metavar="URL", default=None,
+                     help="the site's public address: finding links become absolute under it "
+                          "(default: the address built into this package, if any)")
 
 
 def run(args) -> int:
+    from .cli import ASCII_MARK, MARK, _encodes, _site_url_ok
+
     matrix = load_matrix()
     lang = args.lang
+    if not _site_url_ok(args):
+        print(f"--site-url {args.site_url!r}: expected an absolute http(s) address such as "
+              "https://example.org/sss/", file=sys.stderr)
+        return EXIT_INPUT
     try:
         answers = parse_answers(args.set, matrix, lang)
         if args.profile_answers:
@@ -69,6 +78,8 @@ def run(args) -> int:
         org.add_text(name, text)
         del text
     report = org.evaluate(args.deployment, answers)
+    if args.site_url:
+        report.absolute_links(args.site_url)
     if not org.recognized:
         for problem in report.problems:
             print(problem["message"], file=sys.stderr)
@@ -81,7 +92,8 @@ def run(args) -> int:
         for problem in report.problems:
             print(problem["message"], file=sys.stderr)
     else:
-        print(report.to_text())
+        marks = MARK if _encodes(sys.stdout, "".join(MARK.values()) + "→") else ASCII_MARK
+        print(report.to_text(marks=marks))
     return report.exit_code()
 
 

@@ -24,7 +24,7 @@ from .engine import SEVERITY_RANK, ConfigError, Matrix, load_matrix
 __all__ = ["OrgError", "Organization", "Report", "parse_answers", "start", "add_file", "finish", "rows", "export"]
 
 STATUS_ORDER = ("unsupported", "unknown", "limited", "supported")
-MARK = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
+_MARKS = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
 _NOT_USING = "not_using_server_side_sync"
 
 
@@ -552,7 +552,17 @@ class Report:
         """The mailboxes of one group of the last ``page_json``, at most ``limit``."""
         return json.dumps(self.mailboxes_of(self._groups[group], limit), ensure_ascii=False)
 
-    def to_text(self, shown: int = 10) -> str:
+    def absolute_links(self, site_url: str) -> None:
+        """Finding links under the site's public address, so a terminal can open them."""
+        from urllib.parse import urljoin
+
+        for finding in [f for v in self.verdicts for f in v["findings"]] + self._notices:
+            if finding["link"]:
+                finding["link"] = urljoin(site_url, finding["link"])
+
+    def to_text(self, shown: int = 10, marks: dict | None = None) -> str:
+        marks = marks or _MARKS
+        arrow = "→" if marks["supported"] == _MARKS["supported"] else "->"
         org, t = self.org, self.org._t
         matrix, lang = org.matrix, org.lang
         s = self.summary()
@@ -574,12 +584,12 @@ class Report:
                 lines.append("  " + t("org.text.mailboxes", mailboxes=listed(mailboxes)))
                 continue
             status = matrix.text("status." + group["status"], lang)
-            lines.append(f"{MARK[group['status']]} " + t("org.text.group", profile=profile["name"] or profile["id"],
+            lines.append(f"{marks[group['status']]} " + t("org.text.group", profile=profile["name"] or profile["id"],
                                                         id=profile["id"], count=count, status=status))
             config = ", ".join(f"{k}={_word(v)}" for k, v in group["configuration"].items())
             lines.append("  " + t("org.text.configuration", configuration=config))
             for f in group["findings"]:
-                lines.append(f"  {MARK[f['severity']]} [{matrix.text('severity.' + f['severity'], lang)}] {f['message']}")
+                lines.append(f"  {marks[f['severity']]} [{matrix.text('severity.' + f['severity'], lang)}] {f['message']}")
                 if f.get("remedy"):
                     remedy = f["remedy"]
                     if f.get("remedy_source") == "project":
@@ -590,13 +600,13 @@ class Report:
                     lines.append("    " + t("org.text.fix", fix=fix))
                 lines.append("    " + matrix.text("cli.link", lang, link=f["link"]) + f"  ({f['rule']})")
             for q in group["open_questions"]:
-                outcomes = ", ".join(f"{matrix.value_label(q['field'], v, lang)} → {matrix.text('status.' + st, lang)}"
+                outcomes = ", ".join(f"{matrix.value_label(q['field'], v, lang)} {arrow} {matrix.text('status.' + st, lang)}"
                                      for v, st in q["outcomes"].items())
                 lines.append("  ? " + t("org.text.open", field=q["field"], outcomes=outcomes, id=profile["id"]))
             lines.append("  " + t("org.text.mailboxes", mailboxes=listed(mailboxes)))
             for rule, notice in group["notices"].items():
                 which = [m for m in mailboxes if rule in m[3]]
-                lines.append(f"  {MARK['info']} {notice['message']} ({len(which)}): {listed(which)}")
+                lines.append(f"  {marks['info']} {notice['message']} ({len(which)}): {listed(which)}")
         if self.problems:
             lines.append("")
             lines.append(t("org.text.problems", count=len(self.problems)))

@@ -8,15 +8,16 @@ in memory first; files are written only when every page rendered.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import jinja2
 
-from checker import matrix as tooling
+from tooling import matrix as tooling
 from checker.engine import fill_placeholders
-from checker.matrix import lang_prefix, write_text_if_changed
+from tooling.matrix import lang_prefix, write_text_if_changed
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -98,17 +99,20 @@ def last_changed(loaded: tooling.Loaded) -> dict[str, str]:
     return dates
 
 
-def atom_feed(loaded: tooling.Loaded, lang: str) -> str:
-    """The changelog as an Atom feed in one language; links are relative to the feed."""
+def atom_feed(loaded: tooling.Loaded, lang: str, base: str | None = None) -> str:
+    """The changelog as an Atom feed in one language; links are absolute under
+    ``base`` (the site's public address) when given, relative to the feed otherwise."""
     from xml.sax.saxutils import escape, quoteattr
 
     prefix = lang_prefix(lang, loaded.languages)
+    root = base or "../"
+    self_link = f"{base}feeds/{lang.lower()}.atom" if base else f"{lang.lower()}.atom"
     title = loaded.strings["page.changes.feed_title"][lang]
     changes = loaded.changelog
     updated = (changes[0]["date"] if changes else "1970-01-01") + "T00:00:00Z"
     entries = []
     for change in changes:
-        link = f"../{prefix}changes/#change-{change['date']}"
+        link = f"{root}{prefix}changes/#change-{change['date']}"
         entries.append(
             "  <entry>\n"
             f"    <id>urn:sss-checker:matrix-change:{change['date']}:{lang}</id>\n"
@@ -126,8 +130,8 @@ def atom_feed(loaded: tooling.Loaded, lang: str) -> str:
         f"  <title>{escape(title)}</title>\n"
         f"  <updated>{updated}</updated>\n"
         "  <author><name>sss-checker</name></author>\n"
-        f"  <link rel=\"self\" href=\"{lang.lower()}.atom\"/>\n"
-        f"  <link rel=\"alternate\" type=\"text/html\" href=\"../{prefix}changes/\"/>\n"
+        f"  <link rel=\"self\" href={quoteattr(self_link)}/>\n"
+        f"  <link rel=\"alternate\" type=\"text/html\" href={quoteattr(root + prefix + 'changes/')}/>\n"
         + "".join(entries)
         + "</feed>\n"
     )
@@ -162,7 +166,7 @@ def org_context(loaded: tooling.Loaded, lang: str) -> dict:
     text = json.dumps({"lang": lang, "strings": strings, "labels": labels}, ensure_ascii=False, sort_keys=True)
     titles = {s["url"]: s["title"] for s in loaded.dataverse[1]["sources"]}
     deployment = next(q for q in loaded.questions if q["id"] == "deployment")
-    from checker import orgmatrix
+    from tooling import orgmatrix
 
     compiled = orgmatrix.compile_mapping(loaded.dataverse[1], loaded.languages, tooling.page_link)
     return {"dataverse": compiled, "org_data": text.replace("</", "<\\/"), "source_titles": titles,
@@ -260,14 +264,40 @@ def copy_if_changed(src: Path, dst: Path) -> bool:
     return True
 
 
-def copy_runtime(docs: Path = DOCS) -> None:
-    """The self-hosted Pyodide runtime, from the pinned npm package, into the site's assets."""
+def content_name(*paths: Path) -> str:
+    """A folder name that changes with the files' content (16 hex digits), so a
+    host can cache what it holds for a year (see sitegen.publish)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def _clear_except(folder: Path, keep: set[str]) -> None:
+    if not folder.is_dir():
+        return
+    for old in folder.iterdir():
+        if old.name not in keep:
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+
+
+def copy_runtime(docs: Path = DOCS) -> str:
+    """The self-hosted Pyodide runtime, from the pinned npm package, into the
+    site's assets under a content-named folder; returns that folder, relative
+    to assets/ (what the manifest names as "runtime")."""
     runtime = REPO / "node_modules" / "pyodide"
-    for name in RUNTIME_FILES:
-        src = runtime / name
+    sources = [runtime / name for name in RUNTIME_FILES]
+    for src in sources:
         if not src.exists():
             raise FileNotFoundError(f"{src} is missing; run `npm ci` (./run setup) first")
-        copy_if_changed(src, docs / "assets" / "pyodide" / name)
+    name = content_name(*sources)
+    folder = docs / "assets" / "pyodide"
+    _clear_except(folder, {name})
+    for src in sources:
+        copy_if_changed(src, folder / name / src.name)
+    return f"pyodide/{name}/"
 
 
 # -- the checker wheel ---------------------------------------------------------
@@ -278,7 +308,8 @@ def _wheel_inputs_digest() -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted((REPO / "checker").glob("*")) + [REPO / "pyproject.toml", REPO / "README.md"]:
+    for path in sorted((REPO / "checker").glob("*")) + [REPO / "pyproject.toml", REPO / "README.md",
+                                                        REPO / "hatch_build.py"]:
         if path.is_file() and path.suffix in (".py", ".json", ".toml", ".md"):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
@@ -301,6 +332,8 @@ def build_wheel() -> Path:
     result = subprocess.run(
         [sys.executable, "-P", "-m", "build", "--wheel", "--no-isolation", "--outdir", str(WHEEL_DIR), str(REPO)],
         capture_output=True, text=True, cwd=tempfile.gettempdir(),
+        # The browser's wheel carries no public address (see hatch_build.py).
+        env={k: v for k, v in os.environ.items() if k != "SSS_CHECKER_SITE_URL"},
     )
     if result.returncode != 0:
         raise RuntimeError("building the checker wheel failed:\n" + result.stdout[-2000:] + result.stderr[-2000:])
@@ -338,17 +371,18 @@ def build_snapshot(wheel: Path) -> Path:
 
 
 def place_checker_assets(docs: Path = DOCS) -> Path:
-    """The wheel, its snapshot, a manifest naming them, and the Pyodide runtime, under docs/assets/."""
+    """The wheel, its snapshot, a manifest naming them, and the Pyodide runtime,
+    under docs/assets/. The wheel, the snapshot and the runtime live in folders
+    named after their content; the manifest (which the worker reads first) and
+    the rules keep their names and are revalidated."""
     wheel = build_wheel()
     snapshot = build_snapshot(wheel)
     target = docs / "assets" / "checker"
-    keep = {wheel.name, snapshot.name, "manifest.json", "rules.json"}
-    for old in target.glob("*"):
-        if old.name not in keep:
-            old.unlink()
-    copy_if_changed(wheel, target / wheel.name)
-    copy_if_changed(snapshot, target / snapshot.name)
-    manifest = {"wheel": wheel.name, "rules": "rules.json", "snapshot": snapshot.name}
+    placed = {path: f"{content_name(path)}/{path.name}" for path in (wheel, snapshot)}
+    _clear_except(target, {rel.split("/")[0] for rel in placed.values()} | {"manifest.json", "rules.json"})
+    for src, rel in placed.items():
+        copy_if_changed(src, target / rel)
+    runtime = copy_runtime(docs)
+    manifest = {"wheel": placed[wheel], "rules": "rules.json", "snapshot": placed[snapshot], "runtime": runtime}
     write_text_if_changed(target / "manifest.json", json.dumps(manifest) + "\n")
-    copy_runtime(docs)
     return wheel

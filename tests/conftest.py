@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from checker import load_matrix
-from checker import matrix as tooling
+from tooling import matrix as tooling
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from checker import cli, load_matrix
-from checker import diff as semantic
-from checker import matrix as tooling
+from tooling import diff as semantic
+from tooling import matrix as tooling
 
 from .conftest import REPO
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from checker import matrix as tooling
+from tooling import matrix as tooling
 
 from .conftest import REPO
 

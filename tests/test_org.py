@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from checker import load_matrix
-from checker import matrix as tooling
+from tooling import matrix as tooling
 from checker.orgmap import Organization, OrgError, parse_answers
 
 from .conftest import REPO

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from checker import matrix as tooling
+from tooling import matrix as tooling
 
 
 def localized(node, path=""):

@@ -12,7 +12,7 @@ from itertools import combinations, product
 import pytest
 
 from checker import ConfigError, evaluate, load_matrix
-from checker.diff import PAIR, _union_fields
+from tooling.diff import PAIR, _union_fields
 from checker.engine import _value_key
 
 from .configs import generate
@@ -215,3 +215,14 @@ def test_pages_state_the_restored_qualifiers_and_link_the_source_in_their_langua
     matrix = (site / "en" / "support-matrix" / "index.html").read_text(encoding="utf-8")
     assert "Exchange Server 2010, 2013, 2016 and 2019" in matrix
     assert "Email Router or Outlook" in matrix
+
+
+def test_every_pt_br_text_of_the_matrix_avoids_the_forbidden_forms(loaded):
+    from tooling import matrix as tm
+
+    from .test_strings import localized
+
+    forms = FORBIDDEN_PT[:2] + [(r"\bA minha\b|\bO meu\b", "Minha / Meu, without the article")]
+    problems = [f"{path}: {why}: {text['pt-BR']}" for path, text in localized(tm.export(loaded))
+                for pattern, why in forms if re.search(pattern, text["pt-BR"])]
+    assert not problems, "\n".join(problems)

@@ -11,7 +11,9 @@ const manifest = fetch(new URL("checker/manifest.json", assets)).then((response)
   return response.json();
 });
 manifest.catch(() => {}); // reported by start()
-const { loadPyodide } = await import("../assets/pyodide/pyodide.mjs");
+// The runtime's folder is named after its content; the manifest says which.
+const runtime = manifest.then((m) => new URL(m.runtime || "pyodide/", assets), () => new URL("pyodide/", assets));
+const { loadPyodide } = await import(new URL("pyodide.mjs", await runtime));
 const queue = [];
 let handle = (message) => queue.push(message);
 self.onmessage = (event) => handle(event.data);
@@ -24,11 +26,11 @@ async function fetchBytes(url) {
 
 // Settles only by failing: a runtime file that cannot be had.
 function probeRuntime() {
-  const files = ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip"];
+  const files = ["pyodide.asm.wasm", "python_stdlib.zip"];
   return Promise.all(files.map(async (name) => {
     let response;
     try {
-      response = await fetch(new URL(name, assets), { method: "HEAD" });
+      response = await fetch(new URL(name, indexURL), { method: "HEAD" });
     } catch (error) {
       throw new Error(`${name}: ${error.message}`);
     }
@@ -68,8 +70,9 @@ async function fromWheel(manifest, indexURL) {
   return pyodide.pyimport("checker.engine");
 }
 
+let indexURL;
 async function start() {
-  const indexURL = new URL("pyodide/", assets).href;
+  indexURL = (await runtime).href;
   // The rules served beside the wheel are the current ones (they change with
   // every matrix edit while serving; the wheel changes only with the engine).
   const rules = manifest.then((m) => fetchText(new URL("checker/" + m.rules, assets)));

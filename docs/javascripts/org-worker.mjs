@@ -16,7 +16,9 @@ const manifest = fetch(new URL("checker/manifest.json", assets)).then((response)
   return response.json();
 });
 manifest.catch(() => {}); // reported by start()
-const { loadPyodide } = await import("../assets/pyodide/pyodide.mjs");
+// The runtime's folder is named after its content; the manifest says which.
+const runtime = manifest.then((m) => new URL(m.runtime || "pyodide/", assets), () => new URL("pyodide/", assets));
+const { loadPyodide } = await import(new URL("pyodide.mjs", await runtime));
 const queue = [];
 let handle = (message) => queue.push(message);
 self.onmessage = (event) => handle(event.data);
@@ -58,7 +60,7 @@ async function load(indexURL) {
 }
 
 async function start() {
-  const indexURL = new URL("pyodide/", assets).href;
+  const indexURL = (await runtime).href;
   const rules = manifest.then(async (m) => new TextDecoder().decode(await fetchBytes(new URL("checker/" + m.rules, assets))));
   const [pyodide, org] = await load(indexURL);
   pyodide.pyimport("checker.engine").use_rules(await rules);

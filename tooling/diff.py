@@ -24,7 +24,7 @@ from itertools import combinations, product
 from pathlib import Path
 
 from . import matrix as tooling
-from .engine import ConfigError, Matrix
+from checker.engine import ConfigError, Matrix, load_matrix
 
 __all__ = [
     "Change",
@@ -541,34 +541,9 @@ def diff(old: Version, new: Version) -> Diff:
 
 
 # -- words ---------------------------------------------------------------------------
-# The diff's own words, in every language of the site.
-WORDS = {
-    "summary": {
-        "pt-BR": "{old} → {new}: {moved} de {checked} configurações mudam de veredito; entradas novas: {added}, removidas: {removed}, alteradas: {changed}",
-        "en": "{old} → {new}: {moved} of {checked} configurations change verdict; entries added: {added}, removed: {removed}, changed: {changed}",
-    },
-    "also": {"pt-BR": "; também mudaram: {what}", "en": "; also changed: {what}"},
-    "verdicts": {"pt-BR": "Mudanças de veredito", "en": "Verdict changes"},
-    "no_verdicts": {"pt-BR": "Nenhum veredito muda.", "en": "No verdict changes."},
-    "configs.one": {"pt-BR": "1 configuração", "en": "1 configuration"},
-    "configs.many": {"pt-BR": "{count} configurações", "en": "{count} configurations"},
-    "with": {"pt-BR": "com", "en": "with"},
-    "and": {"pt-BR": "e", "en": "and"},
-    "or": {"pt-BR": "ou", "en": "or"},
-    "any": {"pt-BR": "Qualquer configuração", "en": "Any setup"},
-    "no_answer": {"pt-BR": "fora das perguntas", "en": "not in the questions"},
-    "entries": {"pt-BR": "Entradas", "en": "Entries"},
-    "questions": {"pt-BR": "Perguntas", "en": "Questions"},
-    "sources": {"pt-BR": "Fontes", "en": "Sources"},
-    "facts": {"pt-BR": "Fatos", "en": "Facts"},
-    "pages": {"pt-BR": "Páginas", "en": "Pages"},
-    "strings": {"pt-BR": "Textos da interface", "en": "Interface strings"},
-    "changelog": {"pt-BR": "Histórico de mudanças", "en": "Changelog"},
-    "added": {"pt-BR": "incluído", "en": "added"},
-    "removed": {"pt-BR": "removido", "en": "removed"},
-    "changed": {"pt-BR": "mudou", "en": "changed"},
-    "order": {"pt-BR": "ordem mudou", "en": "order changed"},
-}
+# The diff's own words live in matrix/strings.yaml with the other interface
+# strings (keys "diff.*"); read here from the compiled rules of this checkout.
+WORDS = {key[len("diff."):]: texts for key, texts in load_matrix().strings.items() if key.startswith("diff.")}
 
 
 def word(key: str, lang: str, **values) -> str:

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-from .engine import _PLACEHOLDER as PLACEHOLDER
-from .engine import PREPOSITIONS, SEVERITY_RANK, STATUSES, Matrix, _holds, _stated_by
+from checker.engine import _PLACEHOLDER as PLACEHOLDER
+from checker.engine import PREPOSITIONS, SEVERITY_RANK, STATUSES, Matrix, _holds, _stated_by
 
 __all__ = ["Issue", "MatrixInvalid", "Loaded", "load", "compile_rules", "export", "REPO"]
 
 REPO = Path(__file__).resolve().parent.parent
 MATRIX_DIR = REPO / "matrix"
-RULES_JSON = Path(__file__).resolve().parent / "rules.json"
+RULES_JSON = REPO / "checker" / "rules.json"  # what the engine (package checker) reads
 GENERATED_NOTE = (
     "Generated from matrix/*.yaml by `python -m checker compile`; do not edit by hand."
 )
@@ -191,7 +191,8 @@ def load(root: Path = MATRIX_DIR, older: bool = False) -> Loaded:
         issues.extend(_cross_check(loaded))
     if issues:
         raise MatrixInvalid(issues)
-    loaded.pages.sort(key=lambda p: PAGE_ORDER.index(p[1]["page"]["id"]) if p[1]["page"]["id"] in PAGE_ORDER else 99)
+    order = page_order()
+    loaded.pages.sort(key=lambda p: order.index(p[1]["page"]["id"]) if p[1]["page"]["id"] in order else len(order))
     return loaded
 
 
@@ -203,8 +204,32 @@ def _current_strings() -> dict:
     return data["strings"]
 
 
-# The order pages appear in the site's navigation; a page not listed goes last.
-PAGE_ORDER = ["support-matrix", "exchange-online", "cross-tenant", "unsupported", "notes"]
+MKDOCS_YML = REPO / "mkdocs.yml"
+
+
+def page_order(config: Path = MKDOCS_YML) -> list[str]:
+    """The page ids in the order of the site's navigation: ``nav`` in mkdocs.yml
+    is the one place that order is set. A page it does not list goes last."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # mkdocs.yml names Python objects (!!python/name:...); only nav matters here.
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    try:
+        nav = yaml.load(config.read_text(encoding="utf-8"), Loader=Loader).get("nav") or []
+    except (OSError, yaml.YAMLError):
+        return []
+    order = []
+    for item in nav:
+        target = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(target, str) and target.endswith(".md"):
+            order.append(target[:-len(".md")])
+    return order
+
+
+PAGE_ORDER = page_order()  # the order at import time, for readers of the constant
 
 
 def _display(root: Path, path: Path) -> str:
@@ -344,7 +369,7 @@ class _Checker:
                         if eid not in entry_set:
                             self.add(d, ("changes", i, "entries", j), f"unknown entry {eid!r}; entries: see the page files")
         self.check_strings()
-        if m.dataverse:  # the organization check's mapping (checker/orgmatrix.py)
+        if m.dataverse:  # the organization check's mapping (tooling/orgmatrix.py)
             from . import orgmatrix
             orgmatrix.check(self, m.dataverse[0], {r[2] for r in rule_ids})
         if not self.issues:

@@ -1,6 +1,6 @@
 """Maintainer tooling for ``matrix/dataverse.yaml``: the checks a schema cannot
 express, and the compiled form the engine side (``checker.orgmap``) reads from
-``rules.json``. Not shipped in the wheel, like ``checker.matrix``.
+``rules.json``. Not shipped in the wheel, like the rest of ``tooling``.
 """
 
 from __future__ import annotations
