@@ -391,3 +391,17 @@ def test_the_json_export_carries_the_mapping(loaded):
     export = tooling.export(loaded)
     assert export["dataverse"]["tables"]["mailbox"]["entity_set"] == "mailboxes"
     assert [r["id"] for r in export["dataverse"]["rules"]] == [r["id"] for r in loaded.dataverse[1]["rules"]]
+
+
+def test_links_under_a_site_address_and_a_console_without_the_marks():
+    _r, report = org_json(*FULL, extra=("--site-url", "https://example.org/sss"))
+    links = [f["link"] for m in report["mailboxes"] for f in m["findings"]]
+    assert links and all(link.startswith("https://example.org/sss/") for link in links)
+    assert any("/org/#record-states" in link for link in links)
+    import os
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    result = subprocess.run([sys.executable, "-m", "checker", "org", *[str(FIX / n) for n in FULL], "--lang", "en"],
+                            capture_output=True, text=True, cwd=REPO, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "\nx Profile Gmail" in result.stdout and " -> " in result.stdout
