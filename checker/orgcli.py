@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
         description="Read Dataverse Web API responses for emailserverprofiles and mailboxes (several pages "
                     "of each may be given) and give a verdict for every mailbox. Exit status: 0 when every "
                     "evaluated mailbox is supported or limited, 1 when any is unsupported or unknown, 2 when "
-                    "no file is a recognizable export, 3 when a file cannot be read.")
+                    "no file is a recognizable export or an option is wrong, 3 when a file cannot be read.")
     org.add_argument("files", nargs="+", metavar="FILE", help="a Web API response (JSON); - reads standard input")
     org.add_argument("--deployment", choices=("online", "on-premises"), default=None,
                      help="default: online when the exports come from a Dynamics 365 online host, else not stated")
