@@ -74,7 +74,8 @@ def build_site(site_dir: Path = REPO / "site", matrix_dir: Path = tooling.MATRIX
     except tooling.MatrixInvalid as exc:
         return fail(exc.issues)
     sitegen.place_checker_assets()
-    tmp = Path(tempfile.mkdtemp(prefix=".site-", dir=site_dir.parent))
+    clean_interrupted(site_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=_build_prefix(site_dir), dir=site_dir.parent))
     try:
         overrides = {"site_url": site_url} if site_url else {}
         config = load_config(str(REPO / "mkdocs.yml"), site_dir=str(tmp), **overrides)
@@ -86,15 +87,83 @@ def build_site(site_dir: Path = REPO / "site", matrix_dir: Path = tooling.MATRIX
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    # Swap: the old site stays whole until the new one is complete.
-    old = site_dir.with_name(site_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if site_dir.exists():
-        site_dir.rename(old)
-    tmp.rename(site_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(tmp, site_dir)
     print(f"built {site_dir}/")
     return 0
+
+
+# -- publishing: site/ is a symbolic link to the latest complete build ---------
+# The link is replaced in one rename, so a build killed at any moment leaves
+# site/ pointing at the previous complete build or at the new one. Builds live
+# beside it as .site-build-*; those no link points to are left by interrupted
+# builds and removed by the next one (git ignores them).
+def _build_prefix(site_dir: Path) -> str:
+    return f".{site_dir.name}-build-"
+
+
+def _link_prefix(site_dir: Path) -> str:
+    return f".{site_dir.name}-link-"
+
+
+def _readable(root: Path) -> None:
+    """World-readable, as a web server running as another user needs."""
+    for path in (root, *root.rglob("*")):
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode
+        os.chmod(path, mode | (0o755 if path.is_dir() else 0o644))
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where unavailable."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) != 0:
+        return False
+    return True
+
+
+def swap_in(built: Path, site_dir: Path) -> None:
+    """Make the complete build in `built` the site, atomically, and remove the previous one."""
+    _readable(built)
+    previous = site_dir.resolve() if site_dir.is_symlink() else None
+    link = site_dir.with_name(f"{_link_prefix(site_dir)}{os.getpid()}")
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    os.symlink(built.name, link)
+    if site_dir.is_dir() and not site_dir.is_symlink():
+        # A site/ folder from before site/ was a link: swap it for the link in one
+        # step where the system can; otherwise move it aside first.
+        if _exchange(link, site_dir):
+            shutil.rmtree(link, ignore_errors=True)
+            return
+        aside = Path(tempfile.mkdtemp(prefix=_build_prefix(site_dir), dir=site_dir.parent))
+        os.replace(site_dir, aside / "old")
+    os.replace(link, site_dir)
+    if previous is not None and previous != built.resolve() and previous.parent == site_dir.parent.resolve():
+        shutil.rmtree(previous, ignore_errors=True)
+    clean_interrupted(site_dir)
+
+
+def clean_interrupted(site_dir: Path) -> None:
+    """Remove the builds and links that interrupted builds left beside `site_dir`."""
+    current = site_dir.resolve() if site_dir.is_symlink() else None
+    for path in site_dir.parent.glob(f".{site_dir.name}-*"):
+        name = path.name
+        if name.startswith(_link_prefix(site_dir)):
+            # a new link not yet in place, or (after a swap) the old site/ folder
+            if path.is_symlink():
+                path.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith(_build_prefix(site_dir)) and path.resolve() != current and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def serve(address: str) -> int:

@@ -3,7 +3,10 @@
 what a change to ``matrix/`` does to users' verdicts.
 
 Exit status of ``check``: 0 supported or limited, 1 unsupported or unknown,
-2 bad input (one line per problem on standard error, and no verdict).
+2 bad input (one line per problem on standard error, and no verdict), 3 the
+command could not do its work for another reason (an unreadable file, closed
+standard input, output that cannot be written, a bug): one line on standard
+error, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,14 +17,66 @@ import os
 import sys
 
 from .engine import ConfigError, Problem, load_matrix
+from .inputs import InputError, check_list_sizes, decode, limits_for, load_json, load_yaml, printable, read_limited
 
-EXIT_OK, EXIT_NOT_SUPPORTED, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_NOT_SUPPORTED, EXIT_INPUT, EXIT_FAILED = 0, 1, 2, 3
 MARK = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
 # For a console that cannot show the marks (a Windows code page, say).
 ASCII_MARK = {"supported": "+", "limited": "!", "unsupported": "x", "unknown": "?", "info": "i"}
 
 
+class _Failure(Exception):
+    """The command cannot do its work for a reason other than bad input (exit 3)."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; whatever goes wrong ends in one line and an exit code, never a traceback."""
+    try:
+        return _main(argv)
+    except _Failure as exc:
+        _stderr(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: name it in one line, exit 3 (never 1, which means "unsupported")
+        _stderr(_text("cli.failed", None, "internal error ({reason}); nothing was checked; please report it",
+                      reason=printable(f"{type(exc).__name__}: {exc}")))
+    return EXIT_FAILED
+
+
+def _text(key: str, lang: str | None, fallback: str, **values: str) -> str:
+    """A string of the matrix, or `fallback` when even the compiled rules cannot be read."""
+    try:
+        matrix = load_matrix()
+        return matrix.text(key, lang or matrix.default_language, **values)
+    except Exception:
+        from .engine import fill_placeholders
+        return fill_placeholders(fallback, values)
+
+
+def _stderr(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, AttributeError, ValueError):
+        pass  # nowhere left to say it: the exit status still tells
+
+
+def _emit(text: str, lang: str | None = None) -> None:
+    """Write the answer to standard output; a closed or full output is exit 3."""
+    try:
+        if sys.stdout is None:
+            raise OSError("standard output is closed")
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError) as exc:
+        try:  # Python would try again at exit and print its own traceback
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, AttributeError, ValueError):
+            pass
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise _Failure(_text("cli.cannot_write", lang, "cannot write the output: {reason}", reason=reason)) from None
+
+
+def _main(argv: list[str] | None) -> int:
     _tolerant_output()
     argv = sys.argv[1:] if argv is None else list(argv)
     matrix = load_matrix()
@@ -67,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "org":
         return orgcli.run(args)
     if args.command == "check" and not _site_url_ok(args):
-        print(f"--site-url {args.site_url!r}: expected an absolute http(s) address such as "
-              "https://example.org/sss/", file=sys.stderr)
+        _stderr(printable(f"--site-url {args.site_url!r}: expected an absolute http(s) address such as "
+                          "https://example.org/sss/"))
         return EXIT_INPUT
     if args.command == "check":
         return _check(args)
@@ -79,26 +134,35 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check(args) -> int:
     matrix = load_matrix()
+    lang = args.lang
     try:
-        config = _read_config(args.file)
-    except _InputError as exc:
-        print(f"{args.file}: {exc}", file=sys.stderr)
+        config = _read_config(args.file, matrix, lang)
+    except InputError as exc:
+        _stderr(_input_error_line(matrix, lang, args.file, exc))
         return EXIT_INPUT
     try:
-        verdict = matrix.evaluate(config, args.lang)
+        verdict = matrix.evaluate(config, lang)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(with_suggestion(problem, matrix, args.lang), file=sys.stderr)
-        print(matrix.text("cli.input_errors", args.lang, count=str(len(exc.problems))), file=sys.stderr)
+            _stderr(printable(with_suggestion(problem, matrix, lang)))
+        _stderr(matrix.text("cli.input_errors", lang, count=str(len(exc.problems))))
         return EXIT_INPUT
     verdict = absolute_links(verdict, args.site_url)
     if args.format == "json":
         text = json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2)
-        print(text if _encodes(sys.stdout, text) else json.dumps(verdict.to_dict(), indent=2))
+        _emit(text if _encodes(sys.stdout, text) else json.dumps(verdict.to_dict(), indent=2), lang)
     else:
-        print(render_text(verdict, args.lang, matrix, marks=MARK if _encodes(sys.stdout, "".join(MARK.values()))
-                          else ASCII_MARK))
+        _emit(render_text(verdict, lang, matrix, marks=MARK if _encodes(sys.stdout, "".join(MARK.values()))
+                          else ASCII_MARK), lang)
     return EXIT_OK if verdict.status in ("supported", "limited") else EXIT_NOT_SUPPORTED
+
+
+def _input_error_line(matrix, lang: str, name: str, exc: InputError) -> str:
+    message = matrix.text("error." + exc.code, lang, **exc.values)
+    shown = "-" if name == "-" else printable(name)
+    if exc.line:
+        return matrix.text("cli.at_line", lang, file=shown, line=str(exc.line), message=message)
+    return matrix.text("cli.at_file", lang, file=shown, message=message)
 
 
 def render_text(verdict, lang: str, matrix, marks: dict | None = None) -> str:
@@ -271,65 +335,40 @@ def _open_question(question, lang: str, matrix) -> str:
     return matrix.text("cli.open_question", lang, field=label, outcomes=outcomes)
 
 
-class _InputError(Exception):
-    pass
-
-
-def _read_config(name: str):
+def _read_config(name: str, matrix, lang: str):
+    """The configuration in file `name` (``-``: standard input), read within the
+    bounds of checker.inputs. A file that cannot be read is a _Failure (exit 3);
+    what it holds, an InputError (exit 2)."""
+    shown = "-" if name == "-" else printable(name)
     try:
         if name == "-":
-            text = sys.stdin.read()
+            if sys.stdin is None:
+                raise OSError("standard input is closed")
+            data = read_limited(sys.stdin.buffer)
         else:
-            with open(name, encoding="utf-8-sig") as fh:  # a BOM from Windows editors is fine
-                text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _InputError(f"cannot read the file: {getattr(exc, 'strerror', None) or exc}") from None
-    text = text.removeprefix("\ufeff")
-    if not text.strip():
-        raise _InputError("the file is empty; expected a YAML or JSON mapping of field: value")
-    if name.endswith(".json") or text.lstrip().startswith(("{", "[")):
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise _InputError(f"invalid JSON: {exc}") from None
-    return _read_yaml(text)
-
-
-def _read_yaml(text: str):
-    try:
-        import yaml
-    except ImportError:  # pragma: no cover - the wheel declares PyYAML for the CLI
-        raise _InputError("reading YAML needs PyYAML; install it, or give the configuration as JSON") from None
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def mapping(loader, node):
-        keys = set()
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node)
-            if key in keys:
-                raise _InputError(f"line {key_node.start_mark.line + 1}: field {key!r} is given twice")
-            keys.add(key)
-        return loader.construct_mapping(node)
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    try:
-        return yaml.load(text, Loader=Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise _InputError(f"invalid YAML: {where}{exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise _InputError(f"invalid YAML: {exc}") from None
+            with open(name, "rb") as fh:
+                data = read_limited(fh)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise _Failure(matrix.text("cli.cannot_read", lang, file=shown, reason=reason)) from None
+    text = decode(data)
+    max_items, sizes = limits_for(matrix.fields)
+    if name.endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+        config = load_json(text, max_items=max_items)
+    else:
+        config = load_yaml(text, max_items=max_items)
+    check_list_sizes(config, sizes)
+    return config
 
 
 def _diff(args) -> int:
     try:
         semantic = _tooling("diff")
     except ImportError as exc:
-        print(f"diff needs the project's checkout and its tools: {exc}", file=sys.stderr)
-        return EXIT_INPUT
+        _stderr(f"diff needs the project's checkout and its tools: {exc}")
+        return EXIT_FAILED
     from pathlib import Path
 
     repo = Path(args.repo) if args.repo else None
@@ -338,14 +377,14 @@ def _diff(args) -> int:
         new = semantic.load_version(args.new, repo) if args.new is not None else semantic.working_tree(repo)
     except semantic.DiffError as exc:
         for issue in exc.issues:
-            print(issue, file=sys.stderr)
-        print(exc.message, file=sys.stderr)
+            _stderr(printable(str(issue)))
+        _stderr(printable(exc.message))
         return EXIT_INPUT
     result = semantic.diff(old, new)
     if args.format == "json":
-        print(json.dumps(semantic.to_json(result, args.lang), ensure_ascii=False, indent=2))
+        _emit(json.dumps(semantic.to_json(result, args.lang), ensure_ascii=False, indent=2), args.lang)
     else:
-        print(semantic.render_text(result, args.lang, show_texts=args.show_texts))
+        _emit(semantic.render_text(result, args.lang, show_texts=args.show_texts), args.lang)
     return EXIT_NOT_SUPPORTED if args.fail_on_verdict_change and result.verdicts else EXIT_OK
 
 
@@ -365,8 +404,8 @@ def _maintain(args) -> int:
     try:
         tooling = _tooling("matrix")
     except ImportError as exc:
-        print(f"{args.command} needs the project's checkout and its tools: {exc}", file=sys.stderr)
-        return EXIT_INPUT
+        _stderr(f"{args.command} needs the project's checkout and its tools: {exc}")
+        return EXIT_FAILED
     from pathlib import Path
 
     root = Path(args.matrix) if getattr(args, "matrix", None) else tooling.MATRIX_DIR
@@ -374,25 +413,25 @@ def _maintain(args) -> int:
         loaded = tooling.load(root)
     except tooling.MatrixInvalid as exc:
         for issue in exc.issues:
-            print(issue, file=sys.stderr)
-        print(f"{len(exc.issues)} problem(s) in the matrix", file=sys.stderr)
+            _stderr(printable(str(issue)))
+        _stderr(f"{len(exc.issues)} problem(s) in the matrix")
         return 1
     if args.command == "validate":
-        print(f"{root}: valid")
+        _emit(f"{printable(str(root))}: valid")
         return 0
     if args.check:
         stale = tooling.stale_outputs(loaded)
         for path in stale:
-            print(f"{path}: out of date with matrix/; run: python -m checker compile", file=sys.stderr)
+            _stderr(f"{path}: out of date with matrix/; run: python -m checker compile")
         if stale:
             return 1
-        print("compiled files are up to date")
+        _emit("compiled files are up to date")
         return 0
     changed = tooling.write_outputs(loaded)
     for path in changed:
-        print(f"{path}: written")
+        _emit(f"{path}: written")
     if not changed:
-        print("compiled files already up to date")
+        _emit("compiled files already up to date")
     return 0
 
 __all__ = ["main", "render_text", "Problem"]

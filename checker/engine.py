@@ -12,6 +12,10 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+# Imported here, not when first needed: the page restores a memory snapshot
+# taken after this import, without the package's files.
+from .inputs import MAX_BYTES, MAX_DEPTH, InputError, check_list_sizes, limits_for, load_json
+
 __all__ = [
     "ConfigError",
     "Finding",
@@ -674,15 +678,32 @@ def evaluate_json(request: str) -> str:
     """JSON in, JSON out: the browser's entry point.
 
     ``request`` is ``{"config": {...}, "lang": "en"}``; the answer is the
-    verdict as the contract defines it, or ``{"errors": [...]}``.
+    verdict as the contract defines it, or ``{"errors": [...]}``. The request
+    is read within the same bounds as the command line's input (size, depth,
+    entries, duplicate keys: see checker.inputs).
     """
     matrix = load_matrix()
+    lang = matrix.default_language
     try:
-        payload = json.loads(request)
-    except ValueError:
+        if not isinstance(request, str):
+            raise InputError("bad_json")
+        if len(request) > MAX_BYTES:
+            raise InputError("too_large", None, limit=f"{MAX_BYTES // (1024 * 1024)} MB")
+        max_items, sizes = limits_for(matrix.fields)
+        # The request wraps the configuration in one more mapping.
+        payload = load_json(request, max_depth=MAX_DEPTH + 1, max_items=max_items)
+        if isinstance(payload, dict) and isinstance(payload.get("lang"), str) and payload["lang"] in matrix.languages:
+            lang = payload["lang"]
+        check_list_sizes(payload.get("config") if isinstance(payload, dict) else payload, sizes)
+    except InputError as exc:
+        data = getattr(exc, "data", None)
+        if isinstance(data, dict) and isinstance(data.get("lang"), str) and data["lang"] in matrix.languages:
+            lang = data["lang"]
         # The parser's own wording differs between Python versions; ours does not.
-        message = matrix.text("error.bad_json", matrix.default_language)
-        problem = Problem("request", "bad_json", None, (), message)
+        code = "bad_json" if exc.code == "invalid_json" else exc.code
+        message = matrix.text("error." + code, lang, **exc.values)
+        field = exc.values.get("field", "request")
+        problem = Problem(field, code, None, (), message)
         return json.dumps({"errors": [problem.to_dict()]}, ensure_ascii=False)
     if not isinstance(payload, dict):
         payload = {"config": payload}

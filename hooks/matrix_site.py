@@ -1,41 +1,88 @@
-"""MkDocs hook: regenerate the pages and the checker's assets before every build.
+"""MkDocs hook: regenerate the pages and the checker's assets before every build,
+and finish the built site after it (the pages' Content-Security-Policy, then
+what a public host needs).
 
 With `mkdocs serve`, an edit in matrix/, sitegen/ or checker/ rebuilds what it
-affects and reloads the browser. A matrix with problems prints every problem
-and leaves the last good pages in place, so the server keeps serving them.
+affects and reloads the browser. Any failure while regenerating (a matrix with
+problems, a template error, an engine error) prints what went wrong, with file
+and line, and leaves the last good pages in place, so the server keeps serving
+them; the next good save recovers. A plain build stops on the same failures.
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 
 # The hook runs inside mkdocs, which does not put the repository on the path.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 from tooling import matrix as tooling  # noqa: E402
 
 import sitegen  # noqa: E402
-from sitegen import publish  # noqa: E402
+from sitegen import csp, publish  # noqa: E402
 
 _state = {"command": "build", "loaded": None}
 
 
-def on_startup(command, dirty, **kwargs):
+def on_startup(command, dirty=False, **kwargs):
     # `mkdocs serve` says so here; build.py calls MkDocs' build() directly.
     _state["command"] = command
+
+
+def _serving() -> bool:
+    return _state["command"] == "serve"
+
+
+def describe(exc: BaseException) -> str:
+    """One line naming the file and line of the project where `exc` happened."""
+    filename = getattr(exc, "filename", None)
+    lineno = getattr(exc, "lineno", None)
+    if filename and lineno and not isinstance(exc, OSError):  # a template or syntax error
+        return f"{_short(filename)}:{lineno}: {type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+    ours = [frame for frame in traceback.extract_tb(exc.__traceback__)
+            if _inside(frame.filename) and "/.venv/" not in frame.filename]
+    where = f"{_short(ours[-1].filename)}:{ours[-1].lineno}: " if ours else ""
+    return f"{where}{type(exc).__name__}: {exc}"
+
+
+def _inside(filename: str) -> bool:
+    try:
+        Path(filename).resolve().relative_to(REPO)
+        return True
+    except (ValueError, OSError):
+        return filename.endswith(".j2")
+
+
+def _short(filename: str) -> str:
+    try:
+        return str(Path(filename).resolve().relative_to(REPO))
+    except (ValueError, OSError):
+        return filename
 
 
 def on_pre_build(config, **kwargs):
     try:
         _state["loaded"] = sitegen.generate_docs()
+        # An engine that does not compile is named here, file and line, rather
+        # than deep inside the wheel's or the snapshot's build.
+        for path in sorted((REPO / "checker").glob("*.py")):
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        sitegen.place_checker_assets()
     except tooling.MatrixInvalid as exc:
+        if not _serving():
+            raise
         # Printed, not logged: in strict mode a logged warning would stop the
         # build, and `serve` would then hang instead of serving the last pages.
         print("\n".join(str(i) for i in exc.issues), file=sys.stderr)
         print(f"{len(exc.issues)} problem(s) in the matrix; still serving the last good pages", file=sys.stderr)
-        return
-    sitegen.place_checker_assets()
+    except Exception as exc:
+        if not _serving():
+            raise
+        print(describe(exc), file=sys.stderr)
+        print("the pages could not be regenerated; still serving the last good pages", file=sys.stderr)
 
 
 def on_post_page(output, page, config, **kwargs):
@@ -44,5 +91,17 @@ def on_post_page(output, page, config, **kwargs):
 
 
 def on_post_build(config, **kwargs):
-    publish.finish_site(Path(config.site_dir), config.site_url, _state["loaded"],
-                        serving=_state["command"] == "serve")
+    site_dir = Path(config.site_dir)
+    if not _serving():
+        # `mkdocs serve` injects an inline live-reload script that changes with
+        # every response: no hash can allow it, so the dev server's pages go
+        # without the policy. Built sites (build.py, mkdocs build) carry it,
+        # added before the pages are precompressed.
+        from checker.engine import load_matrix
+
+        try:
+            languages = load_matrix().languages
+        except Exception:  # the packed rules are being rewritten: the known languages will do
+            languages = ("pt-BR", "en")
+        csp.apply(site_dir, languages)
+    publish.finish_site(site_dir, config.site_url, _state["loaded"], serving=_serving())

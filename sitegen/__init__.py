@@ -354,6 +354,7 @@ def build_snapshot(wheel: Path) -> Path:
     digest = hashlib.sha256(wheel.read_bytes())
     # The pinned package's version names the runtime: no need to hash 10 MB of wasm.
     digest.update((runtime / "package.json").read_bytes())
+    digest.update(Path(__file__).with_name("make_snapshot.mjs").read_bytes())
     out = WHEEL_DIR / "snapshot.bin"  # make_snapshot.mjs writes snapshot.bin.gz beside it
     stamp = WHEEL_DIR / ".snapshot-inputs"
     gz = out.with_name(out.name + ".gz")

@@ -95,10 +95,10 @@ def test_a_byte_order_mark_is_accepted(tmp_path):
     assert json.loads(result.stdout)["status"] == "supported"
 
 
-def test_missing_file_is_an_input_error(tmp_path):
-    result = run("check", str(tmp_path / "nope.yaml"))
-    assert result.returncode == 2
-    assert "cannot read the file" in result.stderr
+def test_missing_file_is_a_failure_not_an_input_error(tmp_path):
+    result = run("check", str(tmp_path / "nope.yaml"), "--lang", "en")
+    assert result.returncode == 3
+    assert "nope.yaml: cannot read: No such file or directory" in result.stderr
 
 
 def test_unknown_option_value_is_an_input_error():

@@ -14,10 +14,8 @@ Maintainer tooling, like ``matrix.py``: it needs the checkout and its tools.
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
-import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from itertools import combinations, product
@@ -25,6 +23,7 @@ from pathlib import Path
 
 from . import matrix as tooling
 from checker.engine import ConfigError, Matrix, load_matrix
+from checker.inputs import printable
 
 __all__ = [
     "Change",
@@ -91,39 +90,87 @@ def _load(root: Path, name: str) -> Version:
     return Version(name, loaded, Matrix(tooling.compile_rules(loaded)))
 
 
-def _git(repo, *args) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, timeout=60)
+# Git reads revisions here as plain objects: no checkout, no archive, so no
+# smudge or textconv filter, no hook and no fsmonitor a repository configures
+# ever runs, and a revision is never read as an option (--end-of-options).
+_GIT_SAFE = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "--no-pager")
+MAX_BLOB = 8 * 1024 * 1024
+
+
+def _git(repo, *args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *_GIT_SAFE, "-C", str(repo), *args], capture_output=True, timeout=60,
+                          input=stdin)
 
 
 def _from_git(rev: str, repo: Path, tmp: Path) -> tuple[Path, str]:
-    """Extract ``REV:matrix`` into `tmp`; every way it can fail names the revision."""
+    """Write the files of ``REV:matrix`` into `tmp` from git's object store;
+    every way it can fail names the revision."""
+    shown = printable(rev)
     if not rev or rev.startswith("-"):
         raise DiffError(f"{rev!r}: not a folder, nor a git revision")
     try:
         top = _git(repo, "rev-parse", "--show-toplevel")
     except OSError as exc:
-        raise DiffError(f"{rev}: no such folder, and git is not available to read it as a revision ({exc.strerror})") from None
+        raise DiffError(f"{shown}: no such folder, and git is not available to read it as a revision ({exc.strerror})") from None
     if top.returncode != 0:
-        raise DiffError(f"{rev}: no such folder, and {repo} is not a git repository to read a revision from")
+        raise DiffError(f"{shown}: no such folder, and {printable(str(repo))} is not a git repository to read a revision from")
     top = top.stdout.decode().strip()
-    commit = _git(top, "rev-parse", "--verify", "--quiet", "--short", f"{rev}^{{commit}}")
+    commit = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     if commit.returncode != 0:
-        raise DiffError(f"{rev}: no such folder, nor a revision of the git repository {top}")
-    kind = _git(top, "cat-file", "-t", f"{rev}:matrix")
-    if kind.returncode != 0 or kind.stdout.strip() != b"tree":
-        raise DiffError(f"{rev}: this revision has no matrix/ folder")
-    archive = _git(top, "archive", "--format=tar", f"{rev}:matrix")
-    if archive.returncode != 0:
-        raise DiffError(f"{rev}: cannot read matrix/ from git: {archive.stderr.decode(errors='replace').strip()}")
+        raise DiffError(f"{shown}: no such folder, nor a revision of the git repository {printable(top)}")
+    sha = commit.stdout.decode().strip()
+    entry = _git(top, "ls-tree", "-z", "--full-tree", sha, "--", "matrix")
+    mode = entry.stdout.split(b" ", 1)[0] if entry.returncode == 0 and entry.stdout else b""
+    if mode == b"120000":
+        raise DiffError(f"{shown}: matrix/ is a symbolic link in this revision; refused (the matrix is read only from matrix/ itself)")
+    if mode != b"040000":
+        raise DiffError(f"{shown}: this revision has no matrix/ folder")
+    listing = _git(top, "ls-tree", "-z", "-l", "--full-tree", f"{sha}:matrix")
+    if listing.returncode != 0:
+        raise DiffError(f"{shown}: cannot list matrix/ in git: {printable(listing.stderr.decode(errors='replace').strip())}")
+    blobs = []
+    for record in listing.stdout.split(b"\0"):
+        if not record:
+            continue
+        meta, _, raw_name = record.partition(b"\t")
+        mode, kind, obj, size = meta.split()
+        name = raw_name.decode("utf-8", errors="replace")
+        if kind != b"blob" or not (name.endswith(".yaml") or name == "schema.json"):
+            continue  # sub-folders and other files are not part of the matrix
+        if mode == b"120000":
+            raise DiffError(f"{shown}: matrix/{printable(name)} is a symbolic link in this revision; refused "
+                            "(matrix files are plain files inside matrix/)")
+        if "/" in name or name in (".", ".."):
+            raise DiffError(f"{shown}: matrix/{printable(name)}: not a plain file name; refused")
+        if int(size) > MAX_BLOB:
+            raise DiffError(f"{shown}: matrix/{printable(name)} is larger than {MAX_BLOB // (1024 * 1024)} MB; refused")
+        blobs.append((name, obj.decode()))
     root = tmp / "matrix"
     root.mkdir()
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
-            tar.extractall(root, filter="data")
-        else:  # pragma: no cover - only files from our own git archive get here
-            tar.extractall(root)
-    short = commit.stdout.decode().strip()
+    for name, content in _read_blobs(top, blobs, shown):
+        (root / name).write_bytes(content)
+    short = sha[:7]
     return root, rev if rev.startswith(short) else f"{rev} ({short})"
+
+
+def _read_blobs(top: str, blobs: list[tuple[str, str]], shown: str):
+    """The content of each blob, read with one ``git cat-file --batch`` (raw
+    objects: no filter applies)."""
+    if not blobs:
+        return []
+    result = _git(top, "cat-file", "--batch", stdin="".join(f"{obj}\n" for _, obj in blobs).encode())
+    if result.returncode != 0:
+        raise DiffError(f"{shown}: cannot read matrix/ from git: {printable(result.stderr.decode(errors='replace').strip())}")
+    out, pos, files = result.stdout, 0, []
+    for name, obj in blobs:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        if len(header) != 3 or header[1] != b"blob":
+            raise DiffError(f"{shown}: cannot read matrix/{printable(name)} from git")
+        size = int(header[2])
+        files.append((name, out[end + 1:end + 1 + size]))
+        pos = end + 1 + size + 1
+    return files
 
 
 # -- structural changes ----------------------------------------------------------

@@ -33,8 +33,10 @@ class Issue:
     message: str
 
     def __str__(self) -> str:
+        from checker.inputs import printable  # keys and values from the file are shown escaped
+
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return printable(f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}")
 
 
 class MatrixInvalid(Exception):
@@ -88,31 +90,74 @@ class Loaded:
 
 
 # -- YAML with line numbers ---------------------------------------------------
+# Bounds on a matrix file, checked on YAML's event stream before anything is
+# built: the matrix nests about 15 deep today, and never needs anchors.
+MAX_DEPTH = 40
+MAX_BYTES = 8 * 1024 * 1024
+_ALLOWED_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "bool", "int", "float", "null", "map", "seq", "timestamp")}
+
+
 def _read_yaml(path: Path, display: str, issues: list[Issue]) -> Doc | None:
     import yaml
 
+    from checker.inputs import InputError, check_yaml_events, printable
+
     try:
+        if path.is_symlink() or not path.is_file():
+            issues.append(Issue(display, 0, "", "not a regular file; a matrix file is a plain YAML file in matrix/"))
+            return None
+        if path.stat().st_size > MAX_BYTES:
+            issues.append(Issue(display, 0, "", f"larger than {MAX_BYTES // (1024 * 1024)} MB; split it"))
+            return None
         text = path.read_text(encoding="utf-8")
+        check_yaml_events(text, MAX_DEPTH)
         # libyaml's parser when PyYAML has it (its wheels do): several times faster,
         # and its nodes carry the same line marks.
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except InputError as exc:
+        message = {
+            "yaml_alias": "YAML anchors and aliases (&name, *name) are not allowed; write each value out",
+            "too_deep": f"nested more than {MAX_DEPTH} levels deep; the matrix never needs that many",
+        }[exc.code]
+        issues.append(Issue(display, exc.line or 0, "", message))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
-        issues.append(Issue(display, line, "", f"invalid YAML: {exc.problem}; fix the syntax"))
+        issues.append(Issue(display, line, "", f"invalid YAML: {printable(str(exc.problem))}; fix the syntax"))
         return None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        issues.append(Issue(display, 0, "", f"cannot read: {exc}"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        issues.append(Issue(display, 0, "", f"cannot read: {printable(str(exc))}"))
         return None
     lines: dict[tuple, int] = {}
     constructor = yaml.SafeLoader("")
 
+    def scalar(n, path: tuple):
+        if n.tag not in _ALLOWED_TAGS:
+            issues.append(Issue(display, n.start_mark.line + 1, _fmt(path),
+                                f"YAML tag {printable(n.tag)} is not allowed; write plain values"))
+            return None
+        if n.tag == "tag:yaml.org,2002:timestamp":
+            return n.value  # dates stay text: the schema checks their shape
+        try:
+            return constructor.construct_object(n, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            problem = getattr(exc, "problem", None) or exc
+            issues.append(Issue(display, n.start_mark.line + 1, _fmt(path), f"invalid value: {printable(str(problem))}"))
+            return None
+
     def build(n, path: tuple):
         lines[path] = n.start_mark.line + 1
+        if isinstance(n, (yaml.MappingNode, yaml.SequenceNode)) and n.tag not in _ALLOWED_TAGS:
+            return scalar(n, path)  # reports the tag
         if isinstance(n, yaml.MappingNode):
             out = {}
             for key_node, value_node in n.value:
-                key = constructor.construct_object(key_node, deep=True)
+                if not isinstance(key_node, yaml.ScalarNode):
+                    issues.append(Issue(display, key_node.start_mark.line + 1, _fmt(path),
+                                        "a key must be plain text, not a list or a mapping"))
+                    continue
+                key = scalar(key_node, path)
                 if key in out:
                     issues.append(
                         Issue(display, key_node.start_mark.line + 1, _fmt(path + (key,)),
@@ -122,12 +167,12 @@ def _read_yaml(path: Path, display: str, issues: list[Issue]) -> Doc | None:
             return out
         if isinstance(n, yaml.SequenceNode):
             return [build(item, path + (i,)) for i, item in enumerate(n.value)]
-        if n.tag == "tag:yaml.org,2002:timestamp":
-            return n.value  # dates stay text: the schema checks their shape
-        value = constructor.construct_object(n, deep=True)
-        return value
+        return scalar(n, path)
 
+    count = len(issues)
     data = build(node, ()) if node is not None else None
+    if len(issues) > count:
+        return None
     return Doc(display, data, lines)
 
 

@@ -83,7 +83,11 @@ async function start() {
     console.warn("checker: starting without the snapshot:", error && error.message);
     engine = await fromWheel(manifest, indexURL);
   }
-  engine.use_rules(await rules);
+  try {
+    engine.use_rules(await rules);
+  } catch (error) {
+    throw new Error(`rules.json: ${lastLine(error)}`); // damaged or not compiled rules
+  }
   const evaluate = engine.evaluate_json;
   handle = ({ id, request }) => {
     try {
@@ -96,7 +100,12 @@ async function start() {
   queue.splice(0).forEach(handle);
 }
 
+// A Python error's message is its whole traceback: the last line says what happened.
+function lastLine(error) {
+  const text = String(error instanceof Error ? error.message : JSON.stringify(error)).trim();
+  return text.startsWith("Traceback") ? text.split("\n").pop() : text.split("\n")[0];
+}
+
 start().catch((error) => {
-  const reason = error instanceof Error ? error.message : JSON.stringify(error);
-  self.postMessage({ type: "failed", error: String(reason).split("\n")[0].slice(0, 200) });
+  self.postMessage({ type: "failed", error: lastLine(error).slice(0, 200) });
 });

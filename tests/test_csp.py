@@ -1,0 +1,141 @@
+"""Content-Security-Policy: every page of the built site carries one (hashes for
+its inline scripts, no 'unsafe-inline', 'wasm-unsafe-eval' only on the pages
+that run the Python runtime), and no page violates it in Chromium. Also: the
+checker page explains a damaged rules.json or a checker.js that cannot load."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from checker import load_matrix
+from sitegen import csp
+
+from .test_browser import READY, base_url, browser, context  # noqa: F401  (fixtures)
+
+META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
+RUNTIME = {"checker/index.html", "en/checker/index.html"}
+
+# Records violations before any page script runs; console errors are caught too.
+WATCH = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
+def html_pages(site: Path) -> list[str]:
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+
+
+def test_every_page_carries_a_policy_with_its_inline_script_hashes(site):
+    pages = html_pages(site)
+    assert len(pages) >= 10 and RUNTIME <= set(pages)
+    for name in pages:
+        html = (site / name).read_text(encoding="utf-8")
+        found = META.findall(html)
+        assert len(found) == 1, name
+        policy = found[0]
+        assert "unsafe-inline" not in policy and "unsafe-eval'" not in policy.replace("wasm-unsafe-eval'", ""), name
+        assert ("'wasm-unsafe-eval'" in policy) == (name in RUNTIME), name
+        for token in csp.inline_script_hashes(html):
+            assert token in policy, (name, token)
+        assert html.index("Content-Security-Policy") < html.index("<script"), name
+
+
+def test_hashes_follow_the_final_html():
+    page = '<html><head><meta charset="utf-8"></head><body><script>one()</script>' \
+           '<script type="application/json">{"a": 1}</script><script src="x.js"></script></body></html>'
+    policy = META.search(csp.add_policy(page, runtime=False)).group(1)
+    assert csp.inline_script_hashes(page) == ["'sha256-" + __import__("base64").b64encode(
+        __import__("hashlib").sha256(b"one()").digest()).decode() + "'"]
+    assert csp.inline_script_hashes(page)[0] in policy and "wasm" not in policy
+    again = csp.add_policy(csp.add_policy(page, runtime=True), runtime=True)
+    assert len(META.findall(again)) == 1 and "'wasm-unsafe-eval'" in META.search(again).group(1)
+
+
+def test_runtime_pages_are_listed_once():
+    languages = load_matrix().languages
+    assert csp.is_runtime_page("checker/index.html", languages)
+    assert csp.is_runtime_page("en/checker/index.html", languages)
+    assert csp.is_runtime_page("en/org/index.html", languages)
+    assert not csp.is_runtime_page("support-matrix/index.html", languages)
+    assert not csp.is_runtime_page("en/checker/other/index.html", languages)
+
+
+def watched_page(context):  # noqa: F811
+    page = context.new_page()
+    console = []
+    page.on("console", lambda m: console.append(m.text))
+    page.on("pageerror", lambda e: console.append(str(e)))
+    page.add_init_script(WATCH)
+    return page, console
+
+
+def violations(page, console) -> list[str]:
+    found = page.evaluate("window.__csp || []")
+    return found + [m for m in console if "Content Security Policy" in m or "Content-Security-Policy" in m]
+
+
+def test_no_page_violates_its_policy(context, base_url, site):  # noqa: F811
+    page, console = watched_page(context)
+    for name in html_pages(site):
+        path = name.removesuffix("index.html")
+        if name in RUNTIME:
+            # The checker evaluates in the in-browser engine: worker, WebAssembly, snapshot.
+            page.goto(base_url + path + "?deployment=online&email_system=gmail")
+            page.wait_for_selector('#sss-verdict[data-status]', timeout=READY)
+            # ready: checker.js hides the loading line; or it failed (asserted below)
+            page.wait_for_selector("#sss-runtime[hidden], #sss-runtime.sss-failed", state="attached", timeout=READY)
+            page.select_option("#sss-deployment", "on-premises")
+            page.wait_for_timeout(300)
+            assert not page.query_selector("#sss-runtime.sss-failed"), page.inner_text("#sss-runtime")
+        else:
+            page.goto(base_url + path)
+            page.wait_for_load_state("networkidle")
+        found = violations(page, console)
+        assert not found, (name, found)
+    # the search worker too
+    page.goto(base_url + "en/notes/")
+    page.click(".md-search__input")
+    page.keyboard.type("Exchange")
+    page.wait_for_selector("li.md-search-result__item", state="attached", timeout=30_000)
+    assert not violations(page, console)
+
+
+def test_an_injected_inline_script_is_blocked(context, base_url):  # noqa: F811
+    """The policy does bite: a script that is not in the build is refused."""
+    page, console = watched_page(context)
+    page.goto(base_url + "en/notes/")
+    page.evaluate("""() => { const s = document.createElement("script");
+                             s.textContent = "window.__ran = true"; document.body.append(s); }""")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__ran") is None
+    assert violations(page, console)
+
+
+def test_a_damaged_rules_json_is_explained(context, base_url):  # noqa: F811
+    context.route("**/assets/checker/rules.json", lambda route: route.fulfill(status=200, body="{not json"))
+    page = context.new_page()
+    page.goto(base_url + "en/checker/?deployment=online&email_system=gmail")
+    page.wait_for_selector(".sss-runtime.sss-failed", timeout=READY)
+    text = page.inner_text("#sss-runtime")
+    assert "rules.json: json.decoder.JSONDecodeError: Expecting" in text and "Traceback" not in text, text
+    assert page.get_attribute("#sss-runtime a", "href").endswith("support-matrix/")
+
+
+@pytest.mark.parametrize("how", ["missing", "broken"])
+def test_a_checker_js_that_cannot_load_is_explained(context, base_url, how):  # noqa: F811
+    if how == "missing":
+        context.route("**/javascripts/checker.js", lambda route: route.fulfill(status=404, body="not found"))
+    else:
+        context.route("**/javascripts/checker.js", lambda route: route.fulfill(
+            status=200, content_type="text/javascript", body="throw new Error('broken');"))
+    page = context.new_page()
+    page.goto(base_url + "checker/?deployment=online&email_system=gmail")
+    page.wait_for_selector("#sss-not-loaded:not([hidden])", timeout=10_000)
+    assert "checker.js" in page.inner_text("#sss-not-loaded")
+    assert page.get_attribute("#sss-not-loaded a", "href") == "../support-matrix/"
