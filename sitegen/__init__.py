@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 import jinja2
@@ -22,6 +23,8 @@ from tooling.matrix import lang_prefix, write_text_if_changed
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+GZIPPED_RUNTIME_FILES = ("pyodide.asm.mjs", "pyodide.asm.wasm")
+SNAPSHOT_CODEC = DOCS / "javascripts" / "checker-snapshot.mjs"
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 
 # Page id -> template. The matrix's own pages use page.md.j2.
@@ -51,8 +54,11 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
+def render_pages(loaded: tooling.Loaded, compiled: dict | None = None) -> dict[str, str]:
     """Every generated page, by file name under docs/, rendered in memory."""
+    from sitegen import published
+
+    compiled = compiled or tooling.compile_rules(loaded)
     env = _environment()
     langs = loaded.languages
     sources = {s["id"]: s for s in loaded.sources}
@@ -74,6 +80,7 @@ def render_pages(loaded: tooling.Loaded) -> dict[str, str]:
             questions=loaded.questions,
             pages_by_id={p["page"]["id"]: p for p in pages},
             checker_data=checker_data(loaded, lang),
+            published_verdicts=published.page_json(compiled, lang),
             changelog=loaded.changelog,
             last_changed=changed,
             entry_pages=entry_pages,
@@ -226,8 +233,8 @@ def generate_docs(root: Path = tooling.MATRIX_DIR, docs: Path = DOCS) -> tooling
     if key in _generated and all((docs / name).exists() for name in _generated[key][1]):
         return _generated[key][0]
     loaded = tooling.load(root)
-    pages = render_pages(loaded)
     compiled = tooling.compile_rules(loaded)
+    pages = render_pages(loaded, compiled)
     data = data_files(loaded, compiled)
     tooling.write_outputs(loaded, tooling.outputs(loaded, compiled))
     write_pages(pages, docs)
@@ -297,6 +304,11 @@ def copy_runtime(docs: Path = DOCS) -> str:
     _clear_except(folder, {name})
     for src in sources:
         copy_if_changed(src, folder / name / src.name)
+    # The worker downloads these gzipped and inflates them as they arrive: any
+    # static host serves them, and the wasm is 3.5 MB instead of 9.6 MB. The
+    # plain files stay for browsers without DecompressionStream.
+    for gzipped in GZIPPED_RUNTIME_FILES:
+        gzip_if_changed(runtime / gzipped, folder / name / (gzipped + ".gz"))
     return f"pyodide/{name}/"
 
 
@@ -345,30 +357,66 @@ def build_wheel() -> Path:
 
 
 def build_snapshot(wheel: Path) -> Path:
-    """A Pyodide memory snapshot with the checker imported (see make_snapshot.mjs);
-    remade only when the wheel or the runtime changed."""
+    """A Pyodide memory snapshot with the checker imported, in the site's packed
+    and gzipped format (see make_snapshot.mjs); remade only when the wheel, the
+    runtime or the format changed."""
     import hashlib
     import subprocess
 
     runtime = REPO / "node_modules" / "pyodide"
+    maker = Path(__file__).with_name("make_snapshot.mjs")
     digest = hashlib.sha256(wheel.read_bytes())
     # The pinned package's version names the runtime: no need to hash 10 MB of wasm.
     digest.update((runtime / "package.json").read_bytes())
-    digest.update(Path(__file__).with_name("make_snapshot.mjs").read_bytes())
-    out = WHEEL_DIR / "snapshot.bin"  # make_snapshot.mjs writes snapshot.bin.gz beside it
+    digest.update(maker.read_bytes() + SNAPSHOT_CODEC.read_bytes())
+    out = WHEEL_DIR / "snapshot.ssz.gz"
     stamp = WHEEL_DIR / ".snapshot-inputs"
-    gz = out.with_name(out.name + ".gz")
-    if gz.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
-        return gz
-    result = subprocess.run(["node", str(Path(__file__).with_name("make_snapshot.mjs")), str(wheel), str(out)],
-                            capture_output=True, text=True, cwd=REPO)
+    if out.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return out
+    result = subprocess.run(["node", str(maker), str(wheel), str(out)], capture_output=True, text=True, cwd=REPO)
     if result.returncode != 0:
         raise RuntimeError("making the Pyodide snapshot failed:\n" + result.stderr[-2000:])
     stamp.write_text(digest.hexdigest())
-    # Served gzipped and unpacked in the worker (DecompressionStream): 6 MB
-    # instead of 31 MB on the wire, from any static server. Measured on
-    # loopback, the plain file answers about 0.2 s sooner on a cold visit.
-    return gz
+    # Served gzipped and unpacked in the worker (DecompressionStream), from any
+    # static server: 31 MB of memory travel as about 4.7 MB.
+    return out
+
+
+def gzip_if_changed(src: Path, dst: Path) -> bool:
+    """dst = src gzipped (level 9, no time stamp inside, so the same input gives
+    the same bytes); redone only when src's size or time stamp changed."""
+    import gzip
+
+    a = src.stat()
+    stamp = REPO / "build" / "gzip-stamps" / (dst.name + ".from")
+    key = f"{a.st_size} {a.st_mtime_ns}"
+    if dst.exists() and stamp.exists() and stamp.read_text() == key:
+        return False
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".tmp")
+    tmp.write_bytes(gzip.compress(src.read_bytes(), compresslevel=9, mtime=0))
+    tmp.replace(dst)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key)
+    return True
+
+
+def runtime_manifest(docs: Path, folder: str) -> dict:
+    """What the worker needs to know of the runtime: file names (relative to
+    assets/), bytes on the wire (for progress) and the uncompressed module size
+    (a truncated download is refused), and the lock file's `info` (the checker
+    installs no packages, so the worker hands Pyodide an empty lock instead of
+    fetching 119 KB)."""
+    runtime = REPO / "node_modules" / "pyodide"
+    files = {"wasm": folder + "pyodide.asm.wasm.gz", "module": folder + "pyodide.asm.mjs.gz",
+             "stdlib": folder + "python_stdlib.zip"}
+    lock = json.loads((runtime / "pyodide-lock.json").read_text(encoding="utf-8"))
+    return {
+        **files,
+        "bytes": {name: (docs / "assets" / path).stat().st_size for name, path in files.items()},
+        "wasm_size": (runtime / "pyodide.asm.wasm").stat().st_size,
+        "lock_info": lock["info"],
+    }
 
 
 def place_checker_assets(docs: Path = DOCS) -> Path:
@@ -376,6 +424,8 @@ def place_checker_assets(docs: Path = DOCS) -> Path:
     under docs/assets/. The wheel, the snapshot and the runtime live in folders
     named after their content; the manifest (which the worker reads first) and
     the rules keep their names and are revalidated."""
+    import hashlib
+
     wheel = build_wheel()
     snapshot = build_snapshot(wheel)
     target = docs / "assets" / "checker"
@@ -384,6 +434,17 @@ def place_checker_assets(docs: Path = DOCS) -> Path:
     for src, rel in placed.items():
         copy_if_changed(src, target / rel)
     runtime = copy_runtime(docs)
-    manifest = {"wheel": placed[wheel], "rules": "rules.json", "snapshot": placed[snapshot], "runtime": runtime}
-    write_text_if_changed(target / "manifest.json", json.dumps(manifest) + "\n")
+    rules = (target / "rules.json").read_bytes() if (target / "rules.json").exists() else b""
+    with zipfile.ZipFile(wheel) as archive:
+        packed_rules = archive.read("checker/rules.json")
+    manifest = {
+        "wheel": placed[wheel], "rules": "rules.json", "snapshot": placed[snapshot], "runtime": runtime,
+        "snapshot_bytes": snapshot.stat().st_size,
+        # The snapshot carries the wheel's rules: when they are the served
+        # ones the worker need not fetch and load rules.json.
+        "rules_sha256": hashlib.sha256(rules).hexdigest(),
+        "snapshot_rules_sha256": hashlib.sha256(packed_rules).hexdigest(),
+        "runtime_files": runtime_manifest(docs, runtime),
+    }
+    write_text_if_changed(target / "manifest.json", json.dumps(manifest, sort_keys=True) + "\n")
     return wheel

@@ -1,19 +1,27 @@
 // Build-time: a Pyodide memory snapshot with the checker already imported and
-// its packed rules loaded. Written as is (OUT) and gzipped (OUT.gz); the site
-// serves the gzipped one. The checker page restores it
-// instead of starting Python from scratch (several times faster to answer).
+// its packed rules loaded, written in the site's format and gzipped (OUT), as
+// docs/javascripts/checker-snapshot.mjs describes: only the memory pages that
+// neither start as zeros nor come from the runtime's own data segments. The
+// checker page restores it instead of starting Python from scratch (several
+// times faster to answer).
 //
 //   node sitegen/make_snapshot.mjs WHEEL OUT
 //
 // Uses Pyodide's own snapshot support (`_makeSnapshot`, `makeMemorySnapshot`,
 // `_loadSnapshot`), which the pinned version ships but marks private: the page
-// falls back to a normal start if restoring fails.
-import { readFile, writeFile } from "node:fs/promises";
+// falls back to a normal start if restoring fails, and a browser test fails
+// when it does.
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import nodeCrypto from "node:crypto";
 import { syncBuiltinESMExports } from "node:module";
+import { pack, unpack } from "../docs/javascripts/checker-snapshot.mjs";
 
 const [wheelPath, outPath] = process.argv.slice(2);
+if (!wheelPath || !outPath) {
+  console.error("usage: node sitegen/make_snapshot.mjs WHEEL OUT");
+  process.exit(2);
+}
 // The runtime keeps the script's path (as the program name) in its memory: a
 // fixed name keeps the build machine's folders out of the snapshot, so two
 // checkouts build the same bytes.
@@ -42,7 +50,8 @@ const realPerformanceNow = performance.now.bind(performance);
 let ticks = 0;
 Date.now = () => 1580601600000;
 performance.now = () => (ticks += 1);
-const { loadPyodide } = await import(new URL("../node_modules/pyodide/pyodide.mjs", import.meta.url));
+const runtime = new URL("../node_modules/pyodide/", import.meta.url);
+const { loadPyodide } = await import(new URL("pyodide.mjs", runtime));
 globalThis.fetch = () => { throw new Error("no network at build time"); };
 const pyodide = await loadPyodide({ _makeSnapshot: true, packages: [] });
 const wheel = await readFile(wheelPath);
@@ -51,7 +60,22 @@ pyodide.runPython("import checker.engine, json\nchecker.engine.load_matrix()");
 const snapshot = pyodide.makeMemorySnapshot();
 Date.now = realNow;
 performance.now = realPerformanceNow;
-await writeFile(outPath, snapshot);
-const gzipped = gzipSync(snapshot, { level: 6 });
-await writeFile(outPath + ".gz", gzipped);
-console.log(JSON.stringify({ bytes: snapshot.length, gzipped: gzipped.length }));
+
+const wasm = new Uint8Array(await readFile(new URL("pyodide.asm.wasm", runtime)));
+let packed;
+let base = "zeros and the runtime's data segments";
+try {
+  packed = pack(snapshot, wasm);
+} catch (error) {
+  // A runtime whose data segments this format does not know: zeros only.
+  base = `zeros only (${error.message})`;
+  packed = pack(snapshot, null);
+}
+const back = unpack(packed, wasm);
+if (Buffer.compare(Buffer.from(back.buffer, back.byteOffset, back.length), Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.length)) !== 0) {
+  throw new Error("the packed snapshot does not unpack to the snapshot");
+}
+const gzipped = gzipSync(packed, { level: 9 });
+await writeFile(outPath + ".tmp", gzipped);
+await rename(outPath + ".tmp", outPath);
+console.log(JSON.stringify({ bytes: snapshot.length, packed: packed.length, gzipped: gzipped.length, base }));

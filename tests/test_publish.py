@@ -213,8 +213,8 @@ def test_checker_works_under_the_sub_path(served):
     # address, so it finds none: the same with relative alternates); all else answers.
     bad = {u: s for u, s in answered.items() if s >= 400 and not u.endswith("/checker/sitemap.xml")}
     assert not bad
-    runtime = [u for u in answered if re.search(r"/sss/assets/pyodide/[0-9a-f]{16}/pyodide\.asm\.wasm$", u)]
-    snapshot = [u for u in answered if re.search(r"/sss/assets/checker/[0-9a-f]{16}/snapshot\.bin\.gz$", u)]
+    runtime = [u for u in answered if re.search(r"/sss/assets/pyodide/[0-9a-f]{16}/pyodide\.asm\.wasm(\.gz)?$", u)]
+    snapshot = [u for u in answered if re.search(r"/sss/assets/checker/[0-9a-f]{16}/snapshot\.[a-z]+\.gz$", u)]
     assert runtime and snapshot, sorted(answered)
     assert not [w for w in warnings if "without the snapshot" in w], warnings
 

@@ -31,7 +31,7 @@ def test_two_folders_build_byte_identical_sites(site, tmp_path):
                             timeout=900, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     # its own wheel and snapshot, made in that folder
-    assert (other / "build" / "wheel" / "snapshot.bin.gz").is_file()
+    assert (other / "build" / "wheel" / "snapshot.ssz.gz").is_file()
     assert len(list((other / "build" / "wheel").glob("*.whl"))) == 1
     first, second = digest_tree(site), digest_tree(other / "site")
     # sitemap.xml.gz carries the gzip time stamp of the moment it was written

@@ -14,6 +14,9 @@ const verdictBox = document.getElementById("sss-verdict");
 const announce = document.getElementById("sss-announce");
 const permalink = document.getElementById("sss-permalink");
 const permalinkLink = document.getElementById("sss-permalink-link");
+// Verdicts the build computed for the first configurations readers reach
+// (sitegen/published.py), shown while the engine loads.
+const PUBLISHED = JSON.parse(document.getElementById("sss-published")?.textContent || "null");
 const ICON = { supported: "✔", limited: "!", unsupported: "✘", unknown: "?", info: "i" };
 
 const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
@@ -123,7 +126,9 @@ function startWorker() {
   }
   worker.onmessage = (event) => {
     const message = event.data;
-    if (message.type === "ready") {
+    if (message.type === "progress") {
+      showProgress(message);
+    } else if (message.type === "ready") {
       ready = true;
       runtime.hidden = true;
       update({ initial: true });
@@ -141,6 +146,12 @@ function startWorker() {
   window.sssEarly = null;
   // A last resort for a runtime that neither loads nor fails.
   setTimeout(() => { if (!ready && !runtime.classList.contains("sss-failed")) failed("timeout"); }, 120_000);
+}
+
+function showProgress({ loaded, total }) {
+  if (ready || runtime.classList.contains("sss-failed") || !total) return;
+  const mb = (n) => (n / 1e6).toLocaleString(data.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  runtime.textContent = fill(S["page.checker.loading_progress"], { loaded: mb(Math.min(loaded, total)), total: mb(total) });
 }
 
 function failed(reason) {
@@ -167,6 +178,8 @@ function evaluate(config) {
 function clearVerdict(prompt) {
   verdictBox.replaceChildren();
   verdictBox.removeAttribute("data-status");
+  verdictBox.removeAttribute("data-source");
+  shown = null;
   result.hidden = !prompt;
   if (prompt) verdictBox.append(el("p", { class: "sss-prompt" }, prompt));
 }
@@ -184,7 +197,44 @@ function showErrors(errors) {
   announce.textContent = S["page.checker.errors_title"];
 }
 
-function showVerdict(verdict) {
+// The build's verdict for this configuration, if it published one.
+function publishedVerdict(config) {
+  const entry = PUBLISHED && PUBLISHED.verdicts[queryFromConfig(config)];
+  if (!entry) return null;
+  const verdict = { ...entry };
+  for (const [name, table] of Object.entries(PUBLISHED.tables)) {
+    if (name in entry) verdict[name] = entry[name].map((i) => table[i]);
+  }
+  return verdict;
+}
+
+// While the engine loads: the build's verdict, when it has one.
+function showPublished(config) {
+  const verdict = !ready && publishedVerdict(config);
+  if (verdict) showVerdict(verdict, "build");
+}
+
+// User Timing marks, for the benchmark: the build's verdict, the engine's
+// first verdict, then every update.
+function markVerdict(source) {
+  if (source === "build") performance.mark("sss-build-verdict");
+  else performance.mark(performance.getEntriesByName("sss-first-verdict").length ? "sss-verdict" : "sss-first-verdict");
+}
+
+let shown = null; // what the verdict box shows, as {json, source}
+
+// source: "build" (computed when the site was built) or "engine" (in this browser).
+function showVerdict(verdict, source = "engine") {
+  const json = JSON.stringify(verdict);
+  if (shown && shown.json === json && shown.source === "build" && source === "engine") {
+    // The engine confirms what the build said: nothing to redraw.
+    shown.source = source;
+    verdictBox.setAttribute("data-source", source);
+    verdictBox.querySelector(".sss-source")?.remove();
+    markVerdict(source);
+    return;
+  }
+  shown = { json, source };
   verdictBox.replaceChildren();
   result.hidden = false;
   const status = verdict.status;
@@ -203,9 +253,10 @@ function showVerdict(verdict) {
     list.append(item);
   }
   verdictBox.append(heading, el("p", {}, S["status.explain." + status]), list);
+  if (source === "build") verdictBox.append(el("p", { class: "sss-source" }, S["page.checker.from_build"]));
   verdictBox.setAttribute("data-status", status);
-  // User Timing marks, for the benchmark: the first verdict, then every update.
-  performance.mark(performance.getEntriesByName("sss-first-verdict").length ? "sss-verdict" : "sss-first-verdict");
+  verdictBox.setAttribute("data-source", source);
+  markVerdict(source);
   announce.textContent = fill(S["page.checker.announce"], { status: S["status." + status], count: verdict.findings.length });
 }
 
@@ -239,6 +290,7 @@ async function update({ initial = false } = {}) {
   // The address follows once the edits pause: rewriting it costs a few
   // milliseconds a frame, which the answer should not wait for.
   if (!fromQuery) syncUrlSoon(config);
+  if (!ready) showPublished(config);
   if (!asked) return ready ? clearVerdict(S["page.checker.prompt"]) : undefined;
   const message = await asked;
   if (!message) return; // a newer answer is on its way
@@ -260,6 +312,7 @@ function applyQuery() {
   configFromForm();
   showPermalink();
   if (ready) update({ initial: true });
+  else if (queryConfig) showPublished(queryConfig);
 }
 
 function init() {
