@@ -116,7 +116,11 @@ def _main(argv: list[str] | None) -> int:
     diff.add_argument("--show-texts", action="store_true", help="print changed texts in full, old and new")
     diff.add_argument("--repo", default=None,
                       help="git repository to read revisions from (default: this checkout)")
+    from . import orgcli  # the organization check keeps its options and logic in its own module
+    orgcli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "org":
+        return orgcli.run(args)
     if args.command == "check" and not _site_url_ok(args):
         _stderr(printable(f"--site-url {args.site_url!r}: expected an absolute http(s) address such as "
                           "https://example.org/sss/"))

@@ -28,7 +28,7 @@ SNAPSHOT_CODEC = DOCS / "javascripts" / "checker-snapshot.mjs"
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 
 # Page id -> template. The matrix's own pages use page.md.j2.
-EXTRA_PAGES = {"index": "index.md.j2", "checker": "checker.md.j2", "changes": "changes.md.j2"}
+EXTRA_PAGES = {"index": "index.md.j2", "checker": "checker.md.j2", "changes": "changes.md.j2", "org": "org.md.j2"}
 GENERATED_MARK = "# generated:"
 
 
@@ -87,6 +87,7 @@ def render_pages(loaded: tooling.Loaded, compiled: dict | None = None) -> dict[s
             entry_pages=entry_pages,
             grids=grids,
             link_from=lambda page_id, link: link_from(page_id, link, lang, langs),
+            **org_context(loaded, lang),
         )
         suffix = lang_suffix(lang, langs)
         for doc, page in loaded.pages:
@@ -268,6 +269,25 @@ def checker_data(loaded: tooling.Loaded, lang: str) -> str:
                       ensure_ascii=False, sort_keys=True)
     # Inside <script>: no "</" may close the element early.
     return text.replace("</", "<\\/")
+
+
+def org_context(loaded: tooling.Loaded, lang: str) -> dict:
+    """What the page "Check your organization" needs: the compiled mapping, and
+    its script's strings and labels in the page's language as inert JSON."""
+    if not loaded.dataverse:
+        return {"dataverse": None, "org_data": "{}", "source_titles": {}, "deployment_values": []}
+    strings = {k: v[lang] for k, v in loaded.strings.items()
+               if k.startswith(("page.org.", "status.", "severity.", "cli.remedy", "page.checker.", "remedy."))}
+    labels = {q["id"]: {"label": q["label"][lang], "type": q["type"],
+                        "values": {v["id"]: v["label"][lang] for v in q["values"]}} for q in loaded.questions}
+    text = json.dumps({"lang": lang, "strings": strings, "labels": labels}, ensure_ascii=False, sort_keys=True)
+    titles = {s["url"]: s["title"] for s in loaded.dataverse[1]["sources"]}
+    deployment = next(q for q in loaded.questions if q["id"] == "deployment")
+    from tooling import orgmatrix
+
+    compiled = orgmatrix.compile_mapping(loaded.dataverse[1], loaded.languages, tooling.page_link)
+    return {"dataverse": compiled, "org_data": text.replace("</", "<\\/"), "source_titles": titles,
+            "deployment_values": deployment["values"]}
 
 
 def generated_files(docs: Path = DOCS) -> list[Path]:

@@ -13,10 +13,11 @@ import pytest
 from checker import load_matrix
 from sitegen import csp
 
+from .conftest import REPO
 from .test_browser import READY, base_url, browser, context  # noqa: F401  (fixtures)
 
 META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
-RUNTIME = {"checker/index.html", "en/checker/index.html"}
+RUNTIME = {"checker/index.html", "en/checker/index.html", "org/index.html", "en/org/index.html"}
 
 # Records violations before any page script runs; console errors are caught too.
 WATCH = """
@@ -84,7 +85,14 @@ def test_no_page_violates_its_policy(context, base_url, site):  # noqa: F811
     page, console = watched_page(context)
     for name in html_pages(site):
         path = name.removesuffix("index.html")
-        if name in RUNTIME:
+        if name in RUNTIME and "org/" in name:
+            # The organization check: its worker loads the runtime and checks a pasted export.
+            page.goto(base_url + path)
+            page.wait_for_selector("#sss-org[data-ready=true]", timeout=READY)
+            page.fill("#sss-org-paste", (REPO / "tests" / "fixtures" / "org" / "profiles.json").read_text())
+            page.click("#sss-org-run")
+            page.wait_for_selector("#sss-org-result[data-state=done]", timeout=READY)
+        elif name in RUNTIME:
             # The checker evaluates in the in-browser engine: worker, WebAssembly, snapshot.
             page.goto(base_url + path + "?deployment=online&email_system=gmail")
             page.wait_for_selector('#sss-verdict[data-status]', timeout=READY)

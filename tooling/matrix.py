@@ -86,6 +86,7 @@ class Loaded:
     strings: dict = field(default_factory=dict)
     pages: list[tuple[Doc, dict]] = field(default_factory=list)
     changelog: list[dict] = field(default_factory=list)
+    dataverse: tuple | None = None  # (Doc, data) of matrix/dataverse.yaml, if any
 
 
 # -- YAML with line numbers ---------------------------------------------------
@@ -201,6 +202,8 @@ def load(root: Path = MATRIX_DIR, older: bool = False) -> Loaded:
     )
     loaded = Loaded(root, [], tuple(schema["$defs"]["localized"]["required"]))
     for path in sorted(root.glob("*.yaml")):
+        if older and path.name == "dataverse.yaml":
+            continue  # the organization check's mapping: not part of what versions are compared on
         doc = _read_yaml(path, _display(root, path), issues)
         if doc is None:
             continue
@@ -224,6 +227,10 @@ def load(root: Path = MATRIX_DIR, older: bool = False) -> Loaded:
             loaded.pages.append((doc, doc.data))
         elif kind == "changelog":
             loaded.changelog.extend(doc.data["changes"])
+        elif kind == "dataverse" and not older:
+            # The organization check's mapping follows the current questions
+            # and rules; an earlier version of the matrix is read without it.
+            loaded.dataverse = (doc, doc.data)
     if older and not issues:
         for key, text in _current_strings().items():
             loaded.strings.setdefault(key, text)
@@ -409,6 +416,9 @@ class _Checker:
                         if eid not in entry_set:
                             self.add(d, ("changes", i, "entries", j), f"unknown entry {eid!r}; entries: see the page files")
         self.check_strings()
+        if m.dataverse:  # the organization check's mapping (tooling/orgmatrix.py)
+            from . import orgmatrix
+            orgmatrix.check(self, m.dataverse[0], {r[2] for r in rule_ids})
         if not self.issues:
             self.check_coverage()
         return self.issues
@@ -788,7 +798,13 @@ def compile_rules(loaded: Loaded) -> dict:
         "fields": fields,
         "strings": loaded.strings,
         "rules": rules,
+        **({"dataverse": _compile_dataverse(loaded)} if loaded.dataverse else {}),
     }
+
+
+def _compile_dataverse(loaded: Loaded) -> dict:
+    from . import orgmatrix
+    return orgmatrix.compile_mapping(loaded.dataverse[1], loaded.languages, page_link)
 
 
 def export(loaded: Loaded, compiled: dict | None = None) -> dict:
@@ -805,6 +821,7 @@ def export(loaded: Loaded, compiled: dict | None = None) -> dict:
         "changelog": loaded.changelog,
         "rules": compiled["rules"],
         "strings": compiled["strings"],
+        **({"dataverse": compiled["dataverse"]} if "dataverse" in compiled else {}),
     }
 
 

@@ -1,0 +1,150 @@
+"""The page "Check your organization" in Debian's Chromium: the same results as the
+command line, and no request that carries the data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REPO
+from .test_browser import LANGS, READY, base_url, browser, context, page  # noqa: F401  (fixtures)
+from .test_org import FIX, FULL
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+SETS = {
+    "full": FULL,
+    "mixed": ["profiles.json", "mixed-mailboxes.json"],
+    "broken": ["broken-profiles.json", "broken-mailboxes.json"],
+    "onprem": ["onprem-profiles.json", "onprem-mailboxes.json"],
+}
+
+
+def cli(names, *options):
+    """The command line, run beside the files so that it names them as the page does."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "checker", "org", *names, *options],
+                          capture_output=True, text=True, cwd=FIX, env=env)
+
+
+def cli_json(names, lang, *options):
+    result = cli(names, "--format", "json", "--lang", lang, *options)
+    return json.loads(result.stdout), result.returncode
+
+
+def run_page(page, base_url, lang, names):  # noqa: F811
+    page.goto(base_url + LANGS[lang] + "org/")
+    page.wait_for_selector("#sss-org[data-ready=true]", timeout=READY)
+    page.set_input_files("#sss-org-files", [str(FIX / n) for n in names])
+    page.click("#sss-org-run")
+    page.wait_for_selector("#sss-org-result[data-state=done]", timeout=READY)
+
+
+def download(page, button):
+    with page.expect_download() as info:
+        page.click(button)
+    return info.value.path().read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_same_results_as_the_command_line(page, base_url, name):  # noqa: F811
+    lang = "en" if name != "broken" else "pt-BR"
+    run_page(page, base_url, lang, SETS[name])
+    expected, code = cli_json(SETS[name], lang)
+    assert json.loads(download(page, "#sss-org-json")) == expected
+    assert page.get_attribute("#sss-org-result", "data-exit") == str(code)
+    for key, value in expected["summary"].items():
+        assert page.inner_text(f'[data-count="{key}"] td') == str(value), key
+    csv_text = download(page, "#sss-org-csv")
+    cli_csv = cli(SETS[name], "--format", "csv", "--lang", lang).stdout
+    assert csv_text.replace("\r\n", "\n") == cli_csv.replace("\r\n", "\n")
+
+
+def test_groups_filter_links_fixes_and_answers(page, base_url):  # noqa: F811
+    run_page(page, base_url, "en", FULL)
+    statuses = page.eval_on_selector_all("#sss-org-groups [data-status]", "els => els.map(e => e.dataset.status)")
+    assert "unsupported" in statuses and "not_using" in statuses
+    page.select_option("#sss-org-filter", "unsupported")
+    shown = page.eval_on_selector_all("#sss-org-groups > section", "els => els.map(e => e.dataset.status)")
+    assert shown and set(shown) == {"unsupported"}
+    link = page.get_attribute('#sss-org-groups [data-rule="online-webmail-act"] a', "href")
+    assert link.startswith("../../en/support-matrix/#online-webmail")
+    page.click('#sss-org-groups [data-status="unsupported"] details summary')
+    page.wait_for_selector('#sss-org-groups [data-status="unsupported"] details[data-ready] table')
+    rows = page.eval_on_selector_all('#sss-org-groups [data-status="unsupported"] tr[data-mailbox] td',
+                                     "els => els.map(e => e.textContent)")
+    assert rows[:2] == ["Helena Reis", "helena.reis@contoso.com"]
+    page.select_option("#sss-org-filter", "")
+    # the open question of a profile, answered on the page, settles its mailboxes
+    profile = "aaaa0000-0000-4000-8000-000000000003"
+    select = f'select[data-profile="{profile}"][data-field="email_system"]'
+    page.select_option(select, "exchange-server-2019")
+    page.wait_for_selector("#sss-org-result[data-state=done]", timeout=READY)
+    expected, _code = cli_json(FULL, "en", "--set", f"{profile}:email_system=exchange-server-2019")
+    assert json.loads(download(page, "#sss-org-json")) == expected
+    # the answer stays on show and can be taken back
+    assert page.input_value(select) == "exchange-server-2019"
+    page.select_option(select, "")
+    page.wait_for_selector("#sss-org-result[data-state=done]", timeout=READY)
+    assert json.loads(download(page, "#sss-org-json")) == cli_json(FULL, "en")[0]
+
+
+def test_pasted_json_and_a_file_that_is_not_an_export(page, base_url):  # noqa: F811
+    page.goto(base_url + "en/org/")
+    page.wait_for_selector("#sss-org[data-ready=true]", timeout=READY)
+    page.fill("#sss-org-paste", (FIX / "not-an-export.json").read_text())
+    page.click("#sss-org-run")
+    page.wait_for_selector("#sss-org-result[data-state=done]", timeout=READY)
+    assert page.get_attribute("#sss-org-result", "data-exit") == "2"
+    assert "not a Web API export" in page.inner_text("#sss-org-problems")
+    # markup in the data is shown as text, never run
+    profiles = json.loads((FIX / "profiles.json").read_text())
+    profiles["value"][0]["name"] = '<img src=x onerror="window.pwned=1">'
+    mailboxes = json.loads((FIX / "mailboxes-page1.json").read_text())
+    page.fill("#sss-org-paste", json.dumps([profiles, mailboxes]))
+    page.click("#sss-org-run")
+    page.wait_for_selector("#sss-org-result[data-state=done]", timeout=READY)
+    assert '<img src=x onerror="window.pwned=1">' in page.text_content("#sss-org-groups")
+    assert page.evaluate("window.pwned") is None
+
+
+def test_no_request_carries_the_data(browser, base_url):  # noqa: F811
+    """Every request the page makes, with its body, is recorded: none holds a
+    byte of the records, and none goes anywhere but the site's own files."""
+    context = browser.new_context()
+    requests = []
+    context.on("request", lambda r: requests.append((r.method, r.url, r.post_data or "")))
+    page = context.new_page()
+    try:
+        run_page(page, base_url, "en", FULL)
+        download(page, "#sss-org-json")
+        page.wait_for_timeout(300)
+    finally:
+        context.close()
+    markers = ["Ana Lima", "ana.lima@contoso.com", "aaaa0000-0000-4000-8000-000000000001",
+               "bbbb0000-0000-4000-8000-000000000001", "Microsoft Exchange Online"]
+    assert requests
+    for method, url, body in requests:
+        assert method in ("GET", "HEAD"), (method, url)
+        assert url.startswith((base_url, "blob:", "data:")), url
+        for marker in markers:
+            assert marker not in url and marker not in body, (url, marker)
+    # the page says so, in both languages
+    assert "Nothing is uploaded" in (REPO / "docs" / "org.en.md").read_text(encoding="utf-8")
+    assert "Nada é enviado" in (REPO / "docs" / "org.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_axe_finds_no_accessibility_violations(page, base_url, lang):  # noqa: F811
+    # Injected as the browser's own init script: the pages' CSP refuses inline scripts.
+    page.add_init_script(path=str(REPO / "node_modules" / "axe-core" / "axe.min.js"))
+    run_page(page, base_url, lang, FULL)
+    page.click("#sss-org-groups details summary")  # one group's mailbox table drawn
+    page.wait_for_selector("#sss-org-groups details[data-ready] table")
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
+    assert violations == []
