@@ -36,6 +36,20 @@ def site(tmp_path_factory) -> Path:
     return target
 
 
+PUBLIC = "https://example.org/sss/"
+
+
+@pytest.fixture(scope="session")
+def public_site(tmp_path_factory) -> Path:
+    """The site built once for a public address under a sub-path (/sss/), as a
+    project site on GitHub Pages or a location on another server is."""
+    import build
+
+    target = tmp_path_factory.mktemp("public") / "site"
+    assert build.build_site(target, site_url=PUBLIC) == 0
+    return target
+
+
 @pytest.fixture(scope="session")
 def engine():
     return load_matrix()

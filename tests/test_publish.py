@@ -22,20 +22,11 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-import build
 from sitegen import publish
 
-from .conftest import REPO
+from .conftest import PUBLIC, REPO
 
-PUBLIC = "https://example.org/sss/"
 TEXT_SUFFIXES = {".html", ".xml", ".atom", ".json", ".js", ".mjs", ".css", ".txt", ""}
-
-
-@pytest.fixture(scope="module")
-def public_site(tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("public") / "site"
-    assert build.build_site(target, site_url=PUBLIC) == 0
-    return target
 
 
 class SubPathHandler(http.server.SimpleHTTPRequestHandler):
@@ -169,54 +160,6 @@ def test_every_referenced_file_answers_under_the_sub_path(public_site, served):
     assert not failed
     # and the site is not reachable at the host's root: it really is served under /sss/ only
     assert status(served.replace("/sss/", "/") + "index.html", "HEAD") == 404
-
-
-def test_checker_works_under_the_sub_path(served):
-    """The checker page, its worker, the runtime and the snapshot, in Chromium."""
-    from .test_browser import CHROMIUM_ARGS, READY, playwright_api
-
-    executable = shutil.which("chromium")
-    if not executable:
-        pytest.fail("Debian's chromium is not installed; `./run test` installs it (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context()
-            escaped, answered, warnings, errors = [], {}, [], []
-
-            def guard(route):
-                url = route.request.url
-                if url.startswith(PUBLIC):  # the public address is this same site: serve it from here
-                    route.fulfill(response=route.fetch(url=served + url[len(PUBLIC):]))
-                elif urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
-                    route.continue_()
-                else:
-                    escaped.append(url)
-                    route.abort()
-
-            context.route("**/*", guard)
-            context.on("response", lambda r: answered.__setitem__(r.url, r.status))
-            page = context.new_page()
-            page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(served + "en/checker/?deployment=online&email_system=gmail&sync=email,appointments-contacts-tasks")
-            # the verdict from the in-browser engine (not one the build computed)
-            page.wait_for_function(
-                """() => document.getElementById("sss-verdict").getAttribute("data-status") === "unsupported" &&
-                   document.getElementById("sss-verdict").getAttribute("data-source") !== "build" """,
-                timeout=READY)
-            context.close()
-        finally:
-            browser.close()
-    assert not escaped and not errors, (escaped, errors)
-    # Material probes for a sitemap.xml beside each hreflang alternate (a page
-    # address, so it finds none: the same with relative alternates); all else answers.
-    bad = {u: s for u, s in answered.items() if s >= 400 and not u.endswith("/checker/sitemap.xml")}
-    assert not bad
-    runtime = [u for u in answered if re.search(r"/sss/assets/pyodide/[0-9a-f]{16}/pyodide\.asm\.wasm(\.gz)?$", u)]
-    snapshot = [u for u in answered if re.search(r"/sss/assets/checker/[0-9a-f]{16}/snapshot\.[a-z]+\.gz$", u)]
-    assert runtime and snapshot, sorted(answered)
-    assert not [w for w in warnings if "without the snapshot" in w], warnings
 
 
 def test_headers_file(public_site):
