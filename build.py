@@ -24,6 +24,29 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
+
+
+def pypa_build() -> int:
+    """`python -m build` from the repository root means PyPA's build, which this
+    file would shadow: hand over to it, with the root off the import path. It
+    runs before this file imports anything outside the standard library, so it
+    works in a venv that has only PyPA's build."""
+    import runpy
+
+    sys.path[:] = [p for p in sys.path if Path(p or os.getcwd()).resolve() != REPO]
+    try:
+        runpy.run_module("build", run_name="__main__", alter_sys=True)
+    except ImportError:
+        print("python -m build: PyPA's build is not installed (pip install build); "
+              "to build the site, run: python build.py", file=sys.stderr)
+        return 2
+    return 0
+
+
+# `python build.py` has no module spec; `python -m build` has one.
+if __name__ == "__main__" and __spec__ is not None:
+    sys.exit(pypa_build())
+
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 sys.path.insert(0, str(REPO))
 
@@ -216,21 +239,5 @@ def check_links(site_dir: Path, site_url: str | None = None) -> int:
     return 0
 
 
-def pypa_build() -> int:
-    """`python -m build` from the repository root means PyPA's build, which this
-    file would shadow: hand over to it, with the root off the import path."""
-    import runpy
-
-    sys.path[:] = [p for p in sys.path if Path(p or os.getcwd()).resolve() != REPO]
-    try:
-        runpy.run_module("build", run_name="__main__", alter_sys=True)
-    except ImportError:
-        print("python -m build: PyPA's build is not installed (pip install build); "
-              "to build the site, run: python build.py", file=sys.stderr)
-        return 2
-    return 0
-
-
 if __name__ == "__main__":
-    # `python build.py` has no module spec; `python -m build` has one.
-    sys.exit(pypa_build() if __spec__ is not None else main())
+    sys.exit(main())
