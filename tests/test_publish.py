@@ -57,11 +57,13 @@ def served(public_site):
 class Refs(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.refs, self.canonical, self.alternates = [], None, {}
+        self.refs, self.canonical, self.alternates, self.og_url = [], None, {}, []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "link" and a.get("rel") == "canonical":
+        if tag == "meta" and a.get("property") == "og:url":
+            self.og_url.append(a.get("content"))
+        elif tag == "link" and a.get("rel") == "canonical":
             self.canonical = a["href"]
         elif tag == "link" and a.get("rel") == "alternate" and "hreflang" in a:
             self.alternates[a["hreflang"]] = a["href"]
@@ -101,10 +103,12 @@ def test_no_page_names_the_local_address(public_site):
 def test_canonical_and_alternates_are_absolute_under_the_address(public_site):
     for html in pages(public_site):
         if html.name == "404.html":
+            assert refs(html).og_url == [], html  # a 404 page has no address of its own
             continue
         rel = html.relative_to(public_site).parent.as_posix().strip(".")
         parsed = refs(html)
         assert parsed.canonical == PUBLIC + (rel + "/" if rel else ""), html
+        assert parsed.og_url == [parsed.canonical], html  # link previews name the page's address
         pt = rel.removeprefix("en").strip("/")
         en = ("en/" + pt).strip("/")
         expected = {"pt-BR": PUBLIC + (pt + "/" if pt else ""), "en": PUBLIC + en + "/"}
