@@ -99,7 +99,7 @@ def nginx(public_site, tmp_path_factory):
     www.mkdir()
     (www / "sss").symlink_to(public_site.resolve())
     block = readme_nginx_block()
-    for attempt in range(3):
+    for _ in range(3):
         port = free_port()
         conf = prefix / "nginx.conf"
         conf.write_text(nginx_conf(prefix, www, port, block), encoding="utf-8")
@@ -122,7 +122,8 @@ def nginx(public_site, tmp_path_factory):
                 time.sleep(0.1)
         if proc.poll() is None:
             break
-        err = proc.stderr.read()
+        log = prefix / "error.log"
+        err = proc.stderr.read() + (log.read_text(encoding="utf-8", errors="replace") if log.exists() else "")
         if "Address already in use" not in err:
             pytest.fail(f"nginx did not start: {err}")
     else:
