@@ -47,6 +47,15 @@ COMMON = {
 KNOWN_PROBE = re.compile(r"/sitemap\.xml$")
 
 
+def readme_copy_step() -> str:
+    """README's command that copies the built site/ where the nginx block serves it."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    steps = [line for block in re.findall(r"^```sh\n(.*?)^```$", text, flags=re.S | re.M)
+             for line in block.splitlines() if "/srv/www/sss" in line]
+    assert len(steps) == 1, steps
+    return steps[0].split("#")[0].strip()
+
+
 def readme_nginx_block() -> str:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"^```nginx\n(.*?)^```$", text, flags=re.S | re.M)
@@ -96,8 +105,10 @@ def nginx(public_site, tmp_path_factory):
         pytest.fail("Debian's nginx is not installed; `./run test` installs it (apt-get install nginx)")
     prefix = tmp_path_factory.mktemp("nginx")
     www = prefix / "www"
-    www.mkdir()
-    (www / "sss").symlink_to(public_site.resolve())
+    # README's copy step, run as written but for the paths (and without sudo)
+    step = readme_copy_step().replace("sudo ", "").replace("/srv/www", str(www)).replace("site/.", f"{public_site}/.")
+    subprocess.run(["bash", "-e", "-c", step], check=True, timeout=120)
+    assert (www / "sss").is_dir() and not (www / "sss").is_symlink() and (www / "sss/en/checker/index.html").is_file()
     block = readme_nginx_block()
     for _ in range(3):
         port = free_port()
