@@ -1,6 +1,7 @@
 """The site built for a public address and served under a sub-path, as GitHub
 Pages serves a project site: absolute addresses, every file reachable, the
-checker working, the _headers file, the precompressed copies, the link check."""
+_headers file, the precompressed copies, the link check. The checker working
+under each kind of server is tests/test_servers.py's."""
 
 from __future__ import annotations
 
