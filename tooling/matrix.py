@@ -88,6 +88,7 @@ class Loaded:
     changelog: list[dict] = field(default_factory=list)
     dataverse: tuple | None = None  # (Doc, data) of matrix/dataverse.yaml, if any
     errors: tuple | None = None  # (Doc, data) of matrix/errors.yaml, if any
+    error_ids: set = field(default_factory=set)  # its ids, when read as an older version
 
 
 # -- YAML with line numbers ---------------------------------------------------
@@ -203,8 +204,15 @@ def load(root: Path = MATRIX_DIR, older: bool = False) -> Loaded:
     )
     loaded = Loaded(root, [], tuple(schema["$defs"]["localized"]["required"]))
     for path in sorted(root.glob("*.yaml")):
-        if older and path.name == "dataverse.yaml":
-            continue  # the organization check's mapping: not part of what versions are compared on
+        if older and path.name in ("dataverse.yaml", "errors.yaml"):
+            # the organization check's mapping and the alerts' explanations: not part
+            # of what versions are compared on (they follow today's entries); the
+            # changelog may still name an explanation
+            if path.name == "errors.yaml":
+                doc = _read_yaml(path, _display(root, path), [])
+                items = doc.data.get("errors") if doc and isinstance(doc.data, dict) else None
+                loaded.error_ids = {e["id"] for e in items or [] if isinstance(e, dict) and isinstance(e.get("id"), str)}
+            continue
         doc = _read_yaml(path, _display(root, path), issues)
         if doc is None:
             continue
@@ -410,6 +418,7 @@ class _Checker:
         entry_set = {e[2] for e in entry_ids}
         if m.errors:  # a change may name an error explanation as well as an entry
             entry_set |= {e["id"] for e in m.errors[1]["errors"]}
+        entry_set |= m.error_ids
         for d in m.docs:
             if d.data["kind"] == "changelog":
                 dates = [c["date"] for c in d.data["changes"]]
