@@ -41,7 +41,7 @@ STRING_KEYS = ("explain.meaning", "explain.action", "explain.project", "explain.
                "explain.index", "explain.empty", "explain.too_large", "explain.not_text", "explain.cannot_read",
                "alerts.group", "alerts.unexplained",
                "page.title", "page.intro", "page.paste", "page.run", "page.private", "page.noscript",
-               "page.result", "page.list_title", "page.cli", "page.alerts_here", "page.codes", "page.patterns")
+               "page.result", "page.list_title", "page.cli", "page.alerts_here", "page.codes", "page.patterns", "page.retries")
 
 _UPPER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 _QUOTES = {0x2018: "'", 0x2019: "'", 0x201C: '"', 0x201D: '"'}
