@@ -29,7 +29,7 @@ from .engine import fill_placeholders, load_matrix
 from .inputs import InputError, decode, printable, read_limited
 
 __all__ = ["normalize", "tokens", "match", "explain", "explain_code", "cause", "render_text",
-           "STRING_KEYS", "MAX_BYTES", "errors_data", "code_tokens_of_int"]
+           "STRING_KEYS", "MAX_BYTES", "errors_data", "code_tokens_of_int", "condition_text"]
 
 MAX_BYTES = 64 * 1024  # an alert with its details is a few kilobytes
 EXIT_MATCHED, EXIT_UNKNOWN, EXIT_INPUT, EXIT_FAILED = 0, 1, 2, 3
@@ -140,7 +140,7 @@ def render_text(answer: dict, lang: str, data: dict | None = None) -> str:
         if c["fix"]:
             fix = ", ".join(f"{k}={json.dumps(v)}" for k, v in c["fix"].items())
             when = c["fix_when"]
-            cond = f" ({_t(data, 'explain.fix_when', lang, condition=_condition_text(when))})" if when else ""
+            cond = f" ({_t(data, 'explain.fix_when', lang, condition=condition_text(when))})" if when else ""
             lines.append(f"  {_t(data, 'explain.fix', lang)}: {fix}{cond}")
         for r in c["related"]:
             lines.append(f"  {_t(data, 'explain.related', lang)}: {r['link']}")
@@ -149,10 +149,11 @@ def render_text(answer: dict, lang: str, data: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def _condition_text(cond: dict) -> str:
+def condition_text(cond: dict) -> str:
+    """A condition of the questions written out plainly: ``mailbox_location in exchange-on-premises``."""
     if "all" in cond or "any" in cond:
         key = "all" if "all" in cond else "any"
-        return f" {'and' if key == 'all' else 'or'} ".join(_condition_text(c) for c in cond[key])
+        return f" {'and' if key == 'all' else 'or'} ".join(condition_text(c) for c in cond[key])
     if "absent" in cond:
         return f"{cond['field']} absent"
     op = "in" if "in" in cond else "not in"

@@ -311,7 +311,9 @@ def troubleshooting_context(errors: dict, lang: str, entry_pages: dict | None = 
     text = json.dumps({"lang": lang, "index": errors["index"], "errors": errors["errors"], "entry_titles": titles,
                        "strings": {k: v[lang] for k, v in errors["strings"].items()}},
                       ensure_ascii=False, sort_keys=True)
-    return {"errors": errors, "et": et, "alerts_by_entry": alerts_by_entry,
+    from checker.explain import condition_text
+
+    return {"errors": errors, "et": et, "alerts_by_entry": alerts_by_entry, "condition_text": condition_text,
             "explain_data": text.replace("</", "<\\/")}
 
 
