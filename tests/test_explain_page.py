@@ -104,3 +104,35 @@ def test_the_built_site_serves_the_page_under_its_csp():
     assert (site / "javascripts" / "explain-core.mjs").exists()
     export = json.loads((site / "api" / "v1" / "matrix.json").read_text(encoding="utf-8"))
     assert len(export["errors"]["errors"]) >= 20
+
+
+def test_explanations_and_alerts_run_the_same_under_pyodide(tmp_path):
+    """What the organization page's worker would run: the wheel's checker.explain
+    and checker.alerts under Pyodide give CPython's answers."""
+    import sitegen
+    from checker import alerts
+
+    node = shutil.which("node")
+    pyodide = REPO / "node_modules" / "pyodide" / "pyodide.mjs"
+    if node is None or not pyodide.exists():
+        pytest.skip("node or node_modules/pyodide is missing (./run setup)")
+    texts = [[f["text"], lang] for f in FIXTURES[:12] for lang in ("pt-BR", "en")] + [["nothing known", "en"]]
+    mailboxes = [{"mailboxid": f"m{n}", "_emailserverprofile_value": "p1",
+                  **({"lastsyncerrorcode": -2147187962, "lastsyncerroroccurredon": "2026-11-30T00:00:00Z"} if n == 3 else {})}
+                 for n in range(1, 5)]
+    tracelogs = [{"_regardingobjectid_value": f"m{n}", "level": 3, "tracecode": 0, "text": FIXTURES[n]["text"],
+                  "createdon": "2026-11-20T00:00:00Z"} for n in range(1, 4)]
+    tracelogs.append({"_regardingobjectid_value": "p1", "level": 2, "text": "UnknownIncomingEmailIntegrationError -2147220970",
+                      "createdon": "2026-11-25T00:00:00Z"})
+    (tmp_path / "in.json").write_text(json.dumps({"texts": texts, "tracelogs": tracelogs, "mailboxes": mailboxes}),
+                                      encoding="utf-8")
+    result = subprocess.run([node, str(REPO / "tests" / "explain_pyodide.mjs"), str(sitegen.build_wheel()),
+                             str(tmp_path / "in.json"), str(tmp_path / "out.json")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert out["answers"] == [ex.explain(t, lang) for t, lang in texts]
+    found = alerts.latest_alerts(tracelogs, mailboxes)
+    assert out["alerts"] == {lang: {m: a.to_dict(lang) for m, a in found.items()} for lang in ("pt-BR", "en")}
+    assert out["groups"] == {lang: alerts.summary_lines(alerts.group_by_cause(found, lang), lang) for lang in ("pt-BR", "en")}
+    assert len(out["alerts"]["en"]) == 4 and out["python_version"].startswith("3.")
