@@ -202,11 +202,21 @@ def run(args, emit, fail) -> int:
             return _bad(data, lang, InputError("empty"))
     answer = explain(text, lang, data)
     if args.format == "json":
-        emit(json.dumps(answer, ensure_ascii=False, indent=2), lang)
+        text = json.dumps(answer, ensure_ascii=False, indent=2)
+        # A console that cannot show every character gets \u escapes, never a "?" in the data.
+        emit(text if _encodes(sys.stdout, text) else json.dumps(answer, indent=2), lang)
     else:
         # Only the matrix's own words are shown (never the text given), each line kept printable.
         emit("\n".join(printable(line) for line in render_text(answer, lang, data).split("\n")), lang)
     return EXIT_MATCHED if answer["matched"] else EXIT_UNKNOWN
+
+
+def _encodes(stream, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def _bad(data: dict, lang: str, exc: InputError) -> int:

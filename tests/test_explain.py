@@ -187,3 +187,11 @@ def test_unwritable_output_is_exit_3():
                           capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr
+
+
+def test_json_on_a_console_that_cannot_show_accents_uses_escapes_not_question_marks():
+    import os
+    proc = subprocess.run([sys.executable, "-m", "checker", "explain", "MailboxDisabled", "--format", "json"],
+                          capture_output=True, cwd=REPO, timeout=60, env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["causes"][0]["title"] == "A caixa está desativada"
