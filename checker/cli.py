@@ -118,9 +118,13 @@ def _main(argv: list[str] | None) -> int:
                       help="git repository to read revisions from (default: this checkout)")
     from . import orgcli  # the organization check keeps its options and logic in its own module
     orgcli.add_parser(sub)
+    from . import explain  # why a mailbox fails: alerts and error codes (its own module)
+    explain.add_parser(sub, matrix)
     args = parser.parse_args(argv)
     if args.command == "org":
         return orgcli.run(args)
+    if args.command == "explain":
+        return explain.run(args, _emit, _Failure)
     if args.command == "check" and not _site_url_ok(args):
         _stderr(printable(f"--site-url {args.site_url!r}: expected an absolute http(s) address such as "
                           "https://example.org/sss/"))

@@ -28,7 +28,8 @@ SNAPSHOT_CODEC = DOCS / "javascripts" / "checker-snapshot.mjs"
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 
 # Page id -> template. The matrix's own pages use page.md.j2.
-EXTRA_PAGES = {"index": "index.md.j2", "checker": "checker.md.j2", "changes": "changes.md.j2", "org": "org.md.j2"}
+EXTRA_PAGES = {"index": "index.md.j2", "checker": "checker.md.j2", "changes": "changes.md.j2", "org": "org.md.j2",
+               "troubleshooting": "troubleshooting.md.j2"}
 GENERATED_MARK = "# generated:"
 
 
@@ -65,6 +66,9 @@ def render_pages(loaded: tooling.Loaded, compiled: dict | None = None) -> dict[s
     pages = [page for _doc, page in loaded.pages]
     changed = last_changed(loaded)
     entry_pages = {entry["id"]: (page["page"]["id"], entry) for page, _s, entry in tooling.iter_entries(loaded)}
+    errors = compiled.get("errors") or {"index": None, "errors": [], "strings": {}}
+    # A changelog may name an explanation of the troubleshooting page, as it names entries.
+    entry_pages.update({err["id"]: ("troubleshooting", err) for err in errors["errors"]})
     labels = {q["id"]: {v["id"]: v["label"] for v in q["values"]} for q in loaded.questions}
     grids = matrix_grids(loaded)
     out: dict[str, str] = {}
@@ -88,6 +92,7 @@ def render_pages(loaded: tooling.Loaded, compiled: dict | None = None) -> dict[s
             grids=grids,
             link_from=lambda page_id, link: link_from(page_id, link, lang, langs),
             **org_context(loaded, lang),
+            **troubleshooting_context(errors, lang, entry_pages),
         )
         suffix = lang_suffix(lang, langs)
         for doc, page in loaded.pages:
@@ -288,6 +293,28 @@ def org_context(loaded: tooling.Loaded, lang: str) -> dict:
     compiled = orgmatrix.compile_mapping(loaded.dataverse[1], loaded.languages, tooling.page_link)
     return {"dataverse": compiled, "org_data": text.replace("</", "<\\/"), "source_titles": titles,
             "deployment_values": deployment["values"]}
+
+
+def troubleshooting_context(errors: dict, lang: str, entry_pages: dict | None = None) -> dict:
+    """What the troubleshooting page and the pages that link to it need: the
+    compiled explanations, their words in the page's language, the alerts that
+    meet each matrix entry, and the inert JSON the page's matcher reads."""
+    def et(key, **values):
+        return fill_placeholders(errors["strings"][key][lang], {k: str(v) for k, v in values.items()})
+
+    alerts_by_entry: dict[str, list] = {}
+    for err in errors["errors"]:
+        for r in err["related"]:
+            alerts_by_entry.setdefault(r["entry"], []).append(err)
+    titles = {r["entry"]: entry_pages[r["entry"]][1]["title"][lang]
+              for err in errors["errors"] for r in err["related"] if entry_pages and r["entry"] in entry_pages}
+    text = json.dumps({"lang": lang, "index": errors["index"], "errors": errors["errors"], "entry_titles": titles,
+                       "strings": {k: v[lang] for k, v in errors["strings"].items()}},
+                      ensure_ascii=False, sort_keys=True)
+    from checker.explain import condition_text
+
+    return {"errors": errors, "et": et, "alerts_by_entry": alerts_by_entry, "condition_text": condition_text,
+            "explain_data": text.replace("</", "<\\/")}
 
 
 def generated_files(docs: Path = DOCS) -> list[Path]:

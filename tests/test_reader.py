@@ -17,7 +17,7 @@ from .test_browser import (  # noqa: F401  (fixtures)
 
 SIZES = {"laptop": (1366, 900), "phone": (390, 844)}
 AXE = (REPO / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
-PAGES = ["", "support-matrix/", "exchange-online/", "cross-tenant/", "unsupported/", "notes/", "checker/",
+PAGES = ["", "support-matrix/", "exchange-online/", "cross-tenant/", "unsupported/", "notes/", "checker/", "troubleshooting/",
          "changes/", "404.html"]
 FIELDS = load_matrix().fields
 

@@ -87,6 +87,8 @@ class Loaded:
     pages: list[tuple[Doc, dict]] = field(default_factory=list)
     changelog: list[dict] = field(default_factory=list)
     dataverse: tuple | None = None  # (Doc, data) of matrix/dataverse.yaml, if any
+    errors: tuple | None = None  # (Doc, data) of matrix/errors.yaml, if any
+    error_ids: set = field(default_factory=set)  # its ids, when read as an older version
 
 
 # -- YAML with line numbers ---------------------------------------------------
@@ -202,8 +204,15 @@ def load(root: Path = MATRIX_DIR, older: bool = False) -> Loaded:
     )
     loaded = Loaded(root, [], tuple(schema["$defs"]["localized"]["required"]))
     for path in sorted(root.glob("*.yaml")):
-        if older and path.name == "dataverse.yaml":
-            continue  # the organization check's mapping: not part of what versions are compared on
+        if older and path.name in ("dataverse.yaml", "errors.yaml"):
+            # the organization check's mapping and the alerts' explanations: not part
+            # of what versions are compared on (they follow today's entries); the
+            # changelog may still name an explanation
+            if path.name == "errors.yaml":
+                doc = _read_yaml(path, _display(root, path), [])
+                items = doc.data.get("errors") if doc and isinstance(doc.data, dict) else None
+                loaded.error_ids = {e["id"] for e in items or [] if isinstance(e, dict) and isinstance(e.get("id"), str)}
+            continue
         doc = _read_yaml(path, _display(root, path), issues)
         if doc is None:
             continue
@@ -231,6 +240,8 @@ def load(root: Path = MATRIX_DIR, older: bool = False) -> Loaded:
             # The organization check's mapping follows the current questions
             # and rules; an earlier version of the matrix is read without it.
             loaded.dataverse = (doc, doc.data)
+        elif kind == "errors":
+            loaded.errors = (doc, doc.data)  # alerts and error codes explained (tooling/errors.py)
     if older and not issues:
         for key, text in _current_strings().items():
             loaded.strings.setdefault(key, text)
@@ -405,6 +416,9 @@ class _Checker:
             if f not in cited:
                 self.add(facts_doc, ("facts", m.facts.index(f)), f"fact {f} is carried by no entry; cite it in the entry that states it")
         entry_set = {e[2] for e in entry_ids}
+        if m.errors:  # a change may name an error explanation as well as an entry
+            entry_set |= {e["id"] for e in m.errors[1]["errors"]}
+        entry_set |= m.error_ids
         for d in m.docs:
             if d.data["kind"] == "changelog":
                 dates = [c["date"] for c in d.data["changes"]]
@@ -416,6 +430,9 @@ class _Checker:
                         if eid not in entry_set:
                             self.add(d, ("changes", i, "entries", j), f"unknown entry {eid!r}; entries: see the page files")
         self.check_strings()
+        if m.errors:
+            from . import errors
+            errors.check(self, m.errors[0], {e[2] for e in entry_ids}, _entry_pages(m))
         if m.dataverse:  # the organization check's mapping (tooling/orgmatrix.py)
             from . import orgmatrix
             orgmatrix.check(self, m.dataverse[0], {r[2] for r in rule_ids})
@@ -799,7 +816,18 @@ def compile_rules(loaded: Loaded) -> dict:
         "strings": loaded.strings,
         "rules": rules,
         **({"dataverse": _compile_dataverse(loaded)} if loaded.dataverse else {}),
+        **({"errors": _compile_errors(loaded)} if loaded.errors else {}),
     }
+
+
+def _entry_pages(loaded: Loaded) -> dict:
+    """Entry id -> the id of the page that holds it."""
+    return {entry["id"]: page["page"]["id"] for page, _section, entry in iter_entries(loaded)}
+
+
+def _compile_errors(loaded: Loaded) -> dict:
+    from . import errors
+    return errors.compile_errors(loaded.errors[1], loaded.languages, _entry_pages(loaded), page_link)
 
 
 def _compile_dataverse(loaded: Loaded) -> dict:
@@ -822,6 +850,7 @@ def export(loaded: Loaded, compiled: dict | None = None) -> dict:
         "rules": compiled["rules"],
         "strings": compiled["strings"],
         **({"dataverse": compiled["dataverse"]} if "dataverse" in compiled else {}),
+        **({"errors": compiled["errors"]} if "errors" in compiled else {}),
     }
 
 
