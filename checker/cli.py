@@ -17,12 +17,11 @@ import os
 import sys
 
 from .engine import ConfigError, Problem, load_matrix
+from .console import ASCII_MARK, MARK, NotRegular, kind_key, open_regular, tolerant_output
+from .console import encodes as _encodes
 from .inputs import InputError, check_list_sizes, decode, limits_for, load_json, load_yaml, printable, read_limited
 
 EXIT_OK, EXIT_NOT_SUPPORTED, EXIT_INPUT, EXIT_FAILED = 0, 1, 2, 3
-MARK = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
-# For a console that cannot show the marks (a Windows code page, say).
-ASCII_MARK = {"supported": "+", "limited": "!", "unsupported": "x", "unknown": "?", "info": "i"}
 
 
 class _Failure(Exception):
@@ -77,7 +76,7 @@ def _emit(text: str, lang: str | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> int:
-    _tolerant_output()
+    tolerant_output()
     argv = sys.argv[1:] if argv is None else list(argv)
     matrix = load_matrix()
     parser = argparse.ArgumentParser(
@@ -197,24 +196,6 @@ def _prog() -> str:
     """`sss-checker` when installed, `python -m checker` from a checkout."""
     name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     return "python -m checker" if name in ("", "-c", "__main__.py") else name
-
-
-def _tolerant_output() -> None:
-    """A character the console cannot encode becomes '?' instead of a traceback."""
-    for stream in (sys.stdout, sys.stderr):
-        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
-            try:
-                stream.reconfigure(errors="replace")
-            except (ValueError, OSError):  # pragma: no cover - a stream that refuses
-                pass
-
-
-def _encodes(stream, text: str) -> bool:
-    try:
-        text.encode(getattr(stream, "encoding", None) or "utf-8")
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
 
 
 def baked_site_url() -> str | None:
@@ -346,8 +327,10 @@ def _read_config(name: str, matrix, lang: str):
                 raise OSError("standard input is closed")
             data = read_limited(sys.stdin.buffer)
         else:
-            with open(name, "rb") as fh:
+            with open_regular(name) as fh:
                 data = read_limited(fh)
+    except NotRegular as exc:  # a FIFO, a device, a folder: refused before reading
+        raise InputError("not_regular", None, what=matrix.text(kind_key(exc.what), lang)) from None
     except (OSError, ValueError) as exc:
         if isinstance(exc, InputError):
             raise

@@ -1,14 +1,18 @@
-"""Check an organization: Dataverse Web API exports of email server profiles and
-mailboxes in, a verdict per mailbox out.
+"""Step 3 of the organization check: the result of every mailbox, and its
+outputs (text, JSON, CSV and what the page draws).
 
-Standard library only, so the same code runs on CPython (``python -m checker
-org``) and in the browser under Pyodide (the page "Check your organization").
-The mapping from records to configurations is data: ``matrix/dataverse.yaml``,
-compiled into ``rules.json`` under ``dataverse``.
+Every mailbox record read appears once, in one of four states:
+``evaluated`` (a verdict), ``not_using_server_side_sync``, ``inactive`` (the
+mailbox or its profile is inactive, or every item it syncs is disabled) and
+``not_evaluated`` (with the reason). The summary counts each and adds up.
 
-Memory stays bounded by the largest page given: each file is parsed, its
-records reduced to a few values, and dropped. Each distinct configuration is
-evaluated once, whatever the number of mailboxes that share it.
+A mailbox row is a tuple (id, name, email, profile id, verdict index or None,
+notices, state, reason); each distinct verdict is kept once and shared. Extra
+per-mailbox fields (an explanation of the mailbox's alerts, say) go through
+``Report.annotate``: they are added to that mailbox's JSON object, CSV row and
+page row without touching the shared verdicts.
+
+Standard library only (runs in the page under Pyodide too).
 """
 
 from __future__ import annotations
@@ -16,410 +20,48 @@ from __future__ import annotations
 import csv
 import io
 import json
-from itertools import product
 from json.encoder import encode_basestring
 
-from .engine import SEVERITY_RANK, ConfigError, Matrix, load_matrix
+from .inputs import printable
 
-__all__ = ["OrgError", "Organization", "Report", "parse_answers", "start", "add_file", "finish", "rows", "export"]
+__all__ = ["Report", "STATES", "STATUS_ORDER"]
 
 STATUS_ORDER = ("unsupported", "unknown", "limited", "supported")
+STATES = ("evaluated", "not_using_server_side_sync", "inactive", "not_evaluated")
 _MARKS = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
 _NOT_USING = "not_using_server_side_sync"
 
 
-class OrgError(ValueError):
-    """Bad options (an answer for a field or value the contract does not know)."""
-
-    def __init__(self, messages: list[str]):
-        self.messages = messages
-        super().__init__("; ".join(messages))
-
-
-def _norm(value):
-    """Text compares without case or surrounding spaces; other values as they are."""
-    return value.strip().casefold() if isinstance(value, str) else value
-
-
-def _matches(cond: dict, record: dict) -> bool:
-    """A mapping condition ({TABLE.COLUMN: [values]}) on a record keyed the same way.
-    A column the record does not state never matches."""
-    for name, values in cond.items():
-        got = record.get(name)
-        if got is None:
-            return False
-        if not any(type(got) is type(v) and got == v for v in values):
-            return False
-    return True
-
-
-class Organization:
-    """Collects the records of one organization, file by file."""
-
-    def __init__(self, matrix: Matrix | None = None, lang: str | None = None):
-        self.matrix = matrix or load_matrix()
-        self.lang = lang or self.matrix.default_language
-        if self.lang not in self.matrix.languages:
-            raise OrgError([self._t("org.error.lang", given=self.lang, allowed=", ".join(self.matrix.languages))])
-        mapping = self.matrix.data.get("dataverse")
-        if mapping is None:
-            raise OrgError(["the compiled rules carry no Dataverse mapping; run: python -m checker compile"])
-        self.mapping = mapping
-        tables = mapping["tables"]
-        self.profile_table = tables["emailserverprofile"]
-        self.mailbox_table = tables["mailbox"]
-        # Lowercase the literal texts of the conditions once.
-        self.rules = [dict(r, when=self._lower(r["when"])) for r in mapping["rules"]]
-        self.notices = [dict(n, when=self._lower(n["when"])) for n in mapping["notices"]]
-        mixed = mapping["organization"]["mixed_act"]
-        self.mixed = dict(mixed, outlook=self._lower(mixed["outlook"]),
-                          server_side_sync=self._lower(mixed["server_side_sync"]))
-        self.profiles: dict[str, tuple] = {}   # id -> (name, values by column) or ("broken", None)
-        self.mailboxes: list[tuple] = []        # (id, name, email, profile id, values by column)
-        self.problems: list[dict] = []
-        self.hosts: set[str] = set()
-        self.recognized = 0
-        self.outlook_act = False
-        self.server_side_act = False
-        self._seen: dict[str, dict] = {}
-        self._act_seen: set = set()
-
-    @staticmethod
-    def _lower(cond: dict) -> dict:
-        return {k: [_norm(v) for v in vs] for k, vs in cond.items()}
-
-    def _t(self, key: str, **values) -> str:
-        return self.matrix.text(key, self.lang, **{k: str(v) for k, v in values.items()})
-
-    def problem(self, file: str, record, code: str, message: str, field: str | None = None,
-                given=None, allowed=()) -> None:
-        self.problems.append({"file": file, "record": record, "code": code, "field": field,
-                              "given": given, "allowed": list(allowed), "message": message})
-
-    # -- reading ------------------------------------------------------------
-    def add_text(self, name: str, text: str) -> None:
-        """One file's text: a Web API response, or a JSON list of responses."""
-        text = text.removeprefix("\ufeff")
-        if not text.strip():
-            self.problem(name, None, "empty", self._t("org.error.empty", file=name))
-            return
-        try:
-            document = json.loads(text)
-        except ValueError as exc:
-            where = f"line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
-            self.problem(name, None, "bad_json", self._t("org.error.bad_json", file=name, where=where))
-            return
-        self.add_document(name, document)
-
-    def add_document(self, name: str, document) -> None:
-        if isinstance(document, list) and document and all(isinstance(d, dict) and "value" in d for d in document):
-            for index, page in enumerate(document):
-                self.add_document(f"{name}[{index}]", page)
-            return
-        if not isinstance(document, dict) or not isinstance(document.get("value"), list):
-            self.problem(name, None, "not_export", self._t("org.error.not_export", file=name))
-            return
-        context = document.get("@odata.context")
-        context = context if isinstance(context, str) else ""
-        records = document["value"]
-        kind = self._kind(context, records)
-        if kind is None:
-            self.problem(name, None, "not_export", self._t("org.error.unknown_records", file=name))
-            return
-        self.recognized += 1
-        host = context.split("://", 1)[1].split("/", 1)[0].lower() if "://" in context else ""
-        if host:
-            self.hosts.add(host)
-        read = self._profile if kind == "emailserverprofile" else self._mailbox
-        for index, record in enumerate(records):
-            if not isinstance(record, dict):
-                self.problem(name, index, "not_record", self._t("org.error.not_record", file=name, index=index))
-                continue
-            read(name, index, record)
-
-    def _kind(self, context: str, records: list):
-        for kind, table in (("emailserverprofile", self.profile_table), ("mailbox", self.mailbox_table)):
-            if f"#{table['entity_set']}(" in context or context.endswith(f"#{table['entity_set']}"):
-                return kind
-        first = next((r for r in records if isinstance(r, dict)), None)
-        if first is not None:
-            if self.mailbox_table["key"] in first:
-                return "mailbox"
-            if self.profile_table["key"] in first:
-                return "emailserverprofile"
-        return None
-
-    def _values(self, file: str, table_id: str, table: dict, record: dict, ident):
-        """The mapped columns of a record as a sorted tuple of (TABLE.COLUMN, value);
-        None (and a problem) when a value is not one this version knows. Records
-        repeat the same few values: each distinct set is checked once."""
-        columns = table["columns"]
-        raw = tuple([record.get(c) for c in columns])
-        key = (raw, tuple(map(type, raw)))
-        seen = self._seen.setdefault(table_id, {})
-        try:
-            known = seen.get(key)
-        except TypeError:  # a list or an object where a value belongs: checked below
-            known, key = None, None
-        if known is not None:
-            return known
-        out = {}
-        bad = False
-        for (column, spec), value in zip(columns.items(), raw):
-            if value is None:
-                continue
-            kind = spec["type"]
-            if kind == "option":
-                ok = type(value) is int and value in spec["values"]
-                allowed = [str(v) for v in spec["values"]]
-            elif kind == "boolean":
-                ok = type(value) is bool
-                allowed = ["true", "false"]
-            else:
-                ok = isinstance(value, str)
-                allowed = []
-            if not ok:
-                bad = True
-                given = json.dumps(value, ensure_ascii=False)[:80]
-                self.problem(file, ident, "unknown_value",
-                             self._t("org.error.unknown_value", file=file, record=ident, column=column,
-                                     given=given, allowed=", ".join(allowed) or "text"),
-                             field=column, given=given, allowed=allowed)
-                continue
-            out[f"{table_id}.{column}"] = _norm(value)
-        if bad:
-            return None
-        values = tuple(sorted(out.items()))
-        if key is not None:
-            seen[key] = values
-        return values
-
-    def _profile(self, file: str, index: int, record: dict) -> None:
-        ident = record.get(self.profile_table["key"])
-        if not isinstance(ident, str) or not ident:
-            self.problem(file, index, "no_key", self._t("org.error.no_key", file=file, index=index,
-                                                        key=self.profile_table["key"]))
-            return
-        values = self._values(file, "emailserverprofile", self.profile_table, record, ident)
-        name = record.get(self.profile_table["name"])
-        name = name if isinstance(name, str) else ident
-        self.profiles[ident.lower()] = (name, values)
-
-    def _mailbox(self, file: str, index: int, record: dict) -> None:
-        get = record.get
-        ident = get(self.mailbox_table["key"])
-        if not isinstance(ident, str) or not ident:
-            self.problem(file, index, "no_key", self._t("org.error.no_key", file=file, index=index,
-                                                        key=self.mailbox_table["key"]))
-            return
-        values = self._values(file, "mailbox", self.mailbox_table, record, ident)
-        if values is None:
-            return
-        if values not in self._act_seen:
-            as_dict = dict(values)
-            self._act_seen.add(values)
-            if _matches(self.mixed["outlook"], as_dict):
-                self.outlook_act = True
-            if _matches(self.mixed["server_side_sync"], as_dict):
-                self.server_side_act = True
-        name = get(self.mailbox_table["name"])
-        email = get("emailaddress")
-        profile = get("_emailserverprofile_value")
-        self.mailboxes.append((ident, name if isinstance(name, str) else "", email if isinstance(email, str) else "",
-                               profile.lower() if isinstance(profile, str) and profile else None, values))
-
-    # -- evaluating ---------------------------------------------------------
-    def deployment(self, given: str | None) -> str | None:
-        if given:
-            return given
-        suffixes = tuple(self.mapping["online_hosts"])
-        if self.hosts and all(h.endswith(suffixes) for h in self.hosts):
-            return "online"
-        return None
-
-    def evaluate(self, deployment: str | None = None, answers: dict | None = None) -> Report:
-        """A verdict per mailbox. ``answers`` states fields per profile id
-        (``"*"`` for every profile); they win over what the records say."""
-        deployment = self.deployment(deployment)
-        answers = {k.lower(): v for k, v in (answers or {}).items()}
-        everywhere = answers.get("*", {})
-        mixed = self.outlook_act and self.server_side_act
-        report = Report(self)
-        by_records: dict[tuple, tuple] = {}   # records' values -> (verdict index, notices)
-        by_config: dict[tuple, int] = {}      # configuration -> verdict index
-        notice_index = {n["id"]: i for i, n in enumerate(self.notices)}
-        answered: dict = {}  # profile id -> the answers that apply to it
-        for ident, name, email, profile_id, mb_values in self.mailboxes:
-            profile = self.profiles.get(profile_id) if profile_id else None
-            prof_values = profile[1] if profile else None
-            if prof_values is None:
-                # Without a usable profile, only the mailbox can say whether it syncs.
-                if not self._sync({}, dict(mb_values)):
-                    report.add_mailbox(ident, name, email, profile_id, None, ())
-                    continue
-                if profile_id is None:
-                    code, message = "no_profile", self._t("org.error.no_profile", record=ident)
-                elif profile is None:
-                    code, message = "missing_profile", self._t("org.error.missing_profile", record=ident, profile=profile_id)
-                else:
-                    code, message = "broken_profile", self._t("org.error.broken_profile", record=ident, profile=profile_id)
-                report.problems.append({"file": None, "record": ident, "code": code, "field": None,
-                                        "given": None, "allowed": [], "message": message})
-                continue
-            stated = answered.get(profile_id)
-            if stated is None:
-                stated = answered[profile_id] = {**everywhere, **answers.get(profile_id, {})}
-            key = (prof_values, mb_values, id(stated) if stated else None)
-            known = by_records.get(key)
-            if known is None:
-                record = {**dict(prof_values), **dict(mb_values)}
-                if not self._sync(record, {}):
-                    known = (None, ())
-                else:
-                    config = self.configuration(record, deployment, stated)
-                    extra = mixed and _matches(self.mixed["outlook"], record)
-                    ckey = (tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in config.items())), extra)
-                    index = by_config.get(ckey)
-                    if index is None:
-                        try:
-                            verdict = self._verdict(config, extra)
-                        except ConfigError as exc:  # answers and records that contradict the contract
-                            for p in exc.problems:
-                                report.problems.append({"file": None, "record": ident, "code": p.code,
-                                                        "field": p.field, "given": p.given,
-                                                        "allowed": list(p.allowed), "message": p.message})
-                            continue
-                        index = by_config[ckey] = report.add_verdict(verdict)
-                    notices = tuple(notice_index[n["id"]] for n in self.notices if _matches(n["when"], record))
-                    known = (index, notices)
-                by_records[key] = known
-            report.add_mailbox(ident, name, email, profile_id, *known)
-        return report
-
-    def _record(self, prof: dict, mb: dict) -> dict:
-        return {**prof, **mb}
-
-    def _sync(self, prof: dict, mb: dict) -> list:
-        record = self._record(prof, mb)
-        out = []
-        for rule in self.rules:
-            if "sync" in rule["add"] and _matches(rule["when"], record):
-                if rule["add"]["sync"] not in out:
-                    out.append(rule["add"]["sync"])
-        return out
-
-    def mapped(self, record: dict) -> dict:
-        """The configuration the records state (first rule that sets a field wins)."""
-        config: dict = {}
-        for rule in self.rules:
-            if not _matches(rule["when"], record):
-                continue
-            for field, value in rule["set"].items():
-                config.setdefault(field, value)
-            for field, value in rule["add"].items():
-                items = config.setdefault(field, [])
-                if value not in items:
-                    items.append(value)
-        for name, items in config.items():
-            if isinstance(items, list):
-                order = [v["id"] for v in self.matrix.fields[name]["values"]]
-                items.sort(key=order.index)
-        return config
-
-    def configuration(self, record: dict, deployment, stated: dict) -> dict:
-        config = self.mapped(record)
-        if deployment:
-            config["deployment"] = deployment
-        config[self.mixed["field"]] = self.outlook_act
-        config.update(stated)
-        return config
-
-    def _verdict(self, config: dict, extra: bool) -> dict:
-        """The verdict for one configuration; ``extra``: the mailbox syncs
-        appointments, contacts and tasks through Outlook in a mixed organization."""
-        matrix, lang = self.matrix, self.lang
-        open_fields = [name for name, spec in matrix.fields.items() if spec["required"] and name not in config]
-        if not open_fields:
-            verdict = matrix.evaluate(config, lang).to_dict()
-            findings = verdict["findings"]
-            status = verdict["status"]
-            questions = verdict.get("open_questions", [])
-        else:
-            status, findings, questions = self._over_candidates(config, open_fields)
-        rule = next((r for r in matrix.rules if r["id"] == self.mixed["rule"]), None)
-        if extra and rule is not None and not any(f["rule"] == rule["id"] for f in findings):
-            added = matrix._finding(rule, config, lang).to_dict()
-            # The engine's order and status rule: worst finding first, and it decides.
-            findings = sorted(findings + [added], key=lambda f: -SEVERITY_RANK[f["severity"]])
-            if not open_fields:
-                deciding = [f for f in findings if f["severity"] != "info"]
-                status = deciding[0]["severity"] if deciding else "unknown"
-            elif status != "unknown":
-                status = max(status, added["severity"], key=SEVERITY_RANK.get)
-        return {"status": status, "configuration": config, "findings": findings, "open_questions": questions}
-
-    def _notice(self, notice: dict) -> dict:
-        lang = self.lang
-        return {"rule": "org-" + notice["id"], "severity": "info", "facts": [],
-                "message": notice["message"][lang], "remedy": None, "remedy_source": None, "fix": None,
-                "link": notice["link"][lang]}
-
-    def candidates(self, field: str, config: dict) -> list:
-        for cand in self.mapping["candidates"]:
-            if cand["field"] != field:
-                continue
-            when = cand.get("when", {})
-            if all(config.get(k) in vs for k, vs in when.items()):
-                return list(cand["values"])
-        return [v["id"] for v in self.matrix.fields[field]["values"]]
-
-    def _over_candidates(self, config: dict, open_fields: list):
-        """Evaluate every value the records leave possible for the required
-        fields they do not tell; what all outcomes share is the answer."""
-        options = [self.candidates(name, config) for name in open_fields]
-        outcomes = []
-        for combo in product(*options):
-            trial = {**config, **dict(zip(open_fields, combo))}
-            outcomes.append((combo, self.matrix.evaluate(trial, self.lang).to_dict()))
-        statuses = {v["status"] for _c, v in outcomes}
-        status = statuses.pop() if len(statuses) == 1 else "unknown"
-        first = outcomes[0][1]["findings"]
-        findings = [f for f in first if all(f in v["findings"] for _c, v in outcomes[1:])]
-        questions = []
-        for i, name in enumerate(open_fields):
-            by_value: dict = {}
-            for combo, verdict in outcomes:
-                by_value.setdefault(combo[i], set()).add(verdict["status"])
-            result = {value: (s.pop() if len(s) == 1 else "unknown") for value, s in by_value.items()}
-            # A required field left open is always asked; with several open, an
-            # outcome that depends on another of them reads "unknown".
-            if len(result) > 1 or set(result.values()) != {status}:
-                questions.append({"field": name, "outcomes": result})
-        shared = outcomes[0][1].get("open_questions", [])
-        questions += [q for q in shared if all(q in v.get("open_questions", []) for _c, v in outcomes[1:])]
-        return status, findings, questions
-
-
 class Report:
-    """The verdicts of one organization, with each distinct verdict kept once.
+    """The results of one organization, with each distinct verdict kept once.
 
-    A mailbox row is (id, name, email, profile id, verdict index or None,
-    notices): the notices (record states shown beside the verdict) are kept
-    apart, so mailboxes that differ only by them still share one verdict."""
+    The notices (record states shown beside the verdict) are kept apart, so
+    mailboxes that differ only by them still share one verdict."""
 
-    def __init__(self, org: Organization):
+    def __init__(self, org):
         self.org = org
         self.verdicts: list[dict] = []
         self.rows: list[tuple] = []
-        self.problems = list(org.problems)
+        self.problems: list[dict] = []
+        self.problem_counts: dict[str, int] = {}
+        self.mixed = None
+        self.extras: dict[str, dict] = {}     # mailbox id -> extra fields (see annotate)
         self._notices = [org._notice(n) for n in org.notices]
+        self._groups: list[dict] = []
 
     def add_verdict(self, verdict: dict) -> int:
         self.verdicts.append(verdict)
         return len(self.verdicts) - 1
 
-    def add_mailbox(self, ident, name, email, profile_id, index, notices) -> None:
-        self.rows.append((ident, name, email, profile_id, index, notices))
+    def add_mailbox(self, ident, name, email, profile_id, index, notices, state="evaluated", reason=None) -> None:
+        self.rows.append((ident, name, email, profile_id, index, notices, state, reason))
+
+    def annotate(self, mailbox_id: str, field: str, value) -> None:
+        """Attach one more field to a mailbox's result (the hook for per-mailbox
+        additions such as ``"alert"``): it is written after the mailbox's own
+        fields in the JSON, as a JSON cell of its own column in the CSV, and
+        given to the page with the mailbox's row."""
+        self.extras.setdefault(mailbox_id, {})[field] = value
 
     def findings(self, index: int, notices: tuple) -> list[dict]:
         return self.verdicts[index]["findings"] + [self._notices[i] for i in notices]
@@ -427,54 +69,92 @@ class Report:
     # -- figures ------------------------------------------------------------
     def summary(self) -> dict:
         counts = {s: 0 for s in ("supported", "limited", "unsupported", "unknown")}
-        not_using = 0
+        states = {s: 0 for s in STATES[1:]}
         for row in self.rows:
             if row[4] is None:
-                not_using += 1
+                states[row[6]] += 1
             else:
                 counts[self.verdicts[row[4]]["status"]] += 1
-        return {"mailboxes": len(self.rows), **counts, _NOT_USING: not_using}
+        org = self.org
+        return {"mailboxes": len(self.rows), **counts, **states,
+                "duplicates": org.duplicates["mailbox"] + org.duplicates["file"],
+                "missing_pages": org.missing_pages()}
 
     def exit_code(self) -> int:
-        if not self.org.recognized:
+        """0: every mailbox that uses server-side synchronization was evaluated and
+        is supported or limited, and no page is missing; 1 otherwise; 2 when a
+        file was refused or no file holds mailboxes."""
+        org = self.org
+        if org.refusals or "mailbox" not in org.recognized:
             return 2
+        if org.missing_pages():
+            return 1
         bad = {i for i, v in enumerate(self.verdicts) if v["status"] in ("unsupported", "unknown")}
-        return 1 if any(row[4] in bad for row in self.rows) else 0
+        return 1 if any(row[4] in bad or row[6] == "not_evaluated" for row in self.rows) else 0
 
     def profile_name(self, profile_id) -> str:
         profile = self.org.profiles.get(profile_id) if profile_id else None
         return profile[0] if profile else ""
 
+    def organization(self) -> dict:
+        """Organization-wide facts: mixed synchronization (with the mailboxes on
+        each path) and the questions that belong to the whole organization."""
+        out: dict = {"missing_pages": self.org.missing_pages(), "open_questions": self.org_questions()}
+        if self.mixed:
+            out["mixed_act"] = {path: [r[0] for r in rows] for path, rows in self.mixed.items()}
+        return out
+
+    def org_questions(self) -> list[dict]:
+        """Questions of fields that belong to the whole organization (the
+        deployment): asked once, with the number of mailboxes they decide."""
+        from .orgmap import ORG_WIDE
+
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            if row[4] is not None:
+                for q in self.verdicts[row[4]]["open_questions"]:
+                    if q["field"] in ORG_WIDE:
+                        counts[q["field"]] = counts.get(q["field"], 0) + 1
+        return [{"field": f, "mailboxes": n} for f, n in counts.items()]
+
     # -- JSON (the contract) --------------------------------------------------
     def to_json(self, indent: int | None = None) -> str:
-        """``{"summary", "mailboxes", "problems"}``; each distinct verdict is
-        serialized once and shared by the mailboxes that have it."""
+        """``{"summary", "mailboxes", "problems", "problem_counts", "organization"}``;
+        each distinct verdict is serialized once and shared by the mailboxes that have it."""
         dumps = json.dumps
         tails: dict = {}
-        not_using = ', "status": null, "configuration": null, "findings": [], "open_questions": []'
-        parts = []
         text_of = encode_basestring  # json.dumps of a str, without its overhead
         ids: dict = {None: "null"}
-        for ident, name, email, profile_id, index, notices in self.rows:
+        extras = self.extras
+        parts = []
+        for ident, name, email, profile_id, index, notices, state, reason in self.rows:
             pid = ids.get(profile_id)
             if pid is None:
                 pid = ids[profile_id] = text_of(profile_id)
-            head = (f'{{"mailboxid": {text_of(ident)}, "name": {text_of(name)}, "emailaddress": {text_of(email)}, '
-                    f'"emailserverprofileid": {pid}, "uses_server_side_sync": {"false" if index is None else "true"}')
+            head = (f'{{"mailboxid": {"null" if ident is None else text_of(ident)}, "name": {text_of(name)}, '
+                    f'"emailaddress": {text_of(email)}, "emailserverprofileid": {pid}, '
+                    f'"uses_server_side_sync": {"false" if state == _NOT_USING else "true"}, '
+                    f'"state": "{state}", "reason": {"null" if reason is None else text_of(reason)}')
             if index is None:
-                parts.append(head + not_using + "}")
-                continue
-            tail = tails.get((index, notices))
-            if tail is None:
-                v = self.verdicts[index]
-                tail = tails[index, notices] = (
-                    f', "status": {dumps(v["status"])}, "configuration": {dumps(v["configuration"], ensure_ascii=False)}'
-                    f', "findings": {dumps(self.findings(index, notices), ensure_ascii=False)}'
-                    f', "open_questions": {dumps(v["open_questions"], ensure_ascii=False)}}}')
-            parts.append(head + tail)
+                tail = ', "status": null, "configuration": null, "findings": [], "open_questions": [], "readings": []'
+            else:
+                tail = tails.get((index, notices))
+                if tail is None:
+                    v = self.verdicts[index]
+                    tail = tails[index, notices] = (
+                        f', "status": {dumps(v["status"])}, "configuration": {dumps(v["configuration"], ensure_ascii=False)}'
+                        f', "findings": {dumps(self.findings(index, notices), ensure_ascii=False)}'
+                        f', "open_questions": {dumps(v["open_questions"], ensure_ascii=False)}'
+                        f', "readings": {dumps(v.get("readings", []), ensure_ascii=False)}')
+            more = extras.get(ident) if extras else None
+            if more:
+                tail += "".join(f", {text_of(k)}: {dumps(v, ensure_ascii=False)}" for k, v in more.items())
+            parts.append(head + tail + "}")
         # One mailbox a line: readable, and no second pass to indent 20,000 of them.
         text = ('{"summary": ' + dumps(self.summary()) + ',\n"mailboxes": [\n' + ",\n".join(parts)
-                + '\n],\n"problems": ' + dumps(self.problems, ensure_ascii=False) + "}")
+                + '\n],\n"problems": ' + dumps(self.problems, ensure_ascii=False)
+                + ',\n"problem_counts": ' + dumps(self.problem_counts)
+                + ',\n"organization": ' + dumps(self.organization(), ensure_ascii=False) + "}")
         if indent is not None:
             return json.dumps(json.loads(text), ensure_ascii=False, indent=indent)
         return text
@@ -483,9 +163,11 @@ class Report:
     def to_csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
+        extra_columns = sorted({k for fields in self.extras.values() for k in fields})
         writer.writerow(["mailboxid", "name", "emailaddress", "emailserverprofileid", "profile_name",
-                         "uses_server_side_sync", "status", "rules", "open_questions", "configuration"])
-        for ident, name, email, profile_id, index, notices in self.rows:
+                         "uses_server_side_sync", "state", "reason", "status", "rules", "open_questions",
+                         "configuration", *extra_columns])
+        for ident, name, email, profile_id, index, notices, state, reason in self.rows:
             if index is None:
                 tail = ("", "", "", "")
             else:
@@ -493,28 +175,40 @@ class Report:
                 tail = (v["status"], ";".join(f["rule"] for f in self.findings(index, notices)),
                         ";".join(q["field"] for q in v["open_questions"]),
                         json.dumps(v["configuration"], ensure_ascii=False, sort_keys=True))
-            writer.writerow([ident, _cell(name), _cell(email), profile_id or "", _cell(self.profile_name(profile_id)),
-                             "false" if index is None else "true", *tail])
+            more = self.extras.get(ident, {})
+            writer.writerow([_cell(ident or ""), _cell(name), _cell(email), _cell(profile_id or ""),
+                             _cell(self.profile_name(profile_id)), "false" if state == _NOT_USING else "true",
+                             state, _cell(reason or ""), *tail,
+                             *(_cell(json.dumps(more[c], ensure_ascii=False)) if c in more else ""
+                               for c in extra_columns)])
         return out.getvalue()
 
     # -- groups (text and page) ------------------------------------------------
     def groups(self) -> list[dict]:
-        """Mailboxes that share a profile and a verdict, worst first. A group
-        keeps its mailboxes as row numbers (``rows``), and counts its notices."""
+        """Mailboxes that share a profile and a verdict (or a state and reason),
+        worst first. A group keeps its mailboxes as row numbers (``rows``), and
+        counts its notices. Organization-wide questions are left to ``organization``."""
+        from .orgmap import ORG_WIDE
+
         groups: dict[tuple, dict] = {}
         notices_of = self._notices
-        for number, (_ident, _name, _email, profile_id, index, notices) in enumerate(self.rows):
-            key = (profile_id if index is not None else None, index)
+        for number, (_ident, _name, _email, profile_id, index, notices, state, reason) in enumerate(self.rows):
+            key = (profile_id if state != _NOT_USING else None, index, state,
+                   reason if state == "inactive" else None)
             group = groups.get(key)
             if group is None:
                 verdict = self.verdicts[index] if index is not None else None
                 group = groups[key] = {
                     "profile": {"id": key[0], "name": self.profile_name(key[0])},
-                    "uses_server_side_sync": index is not None,
+                    "uses_server_side_sync": state != _NOT_USING,
+                    "state": state,
+                    "reason": reason if state == "inactive" else None,
                     "status": verdict["status"] if verdict else None,
                     "configuration": verdict["configuration"] if verdict else None,
                     "findings": verdict["findings"] if verdict else [],
-                    "open_questions": verdict["open_questions"] if verdict else [],
+                    "open_questions": [q for q in verdict["open_questions"] if q["field"] not in ORG_WIDE]
+                    if verdict else [],
+                    "readings": verdict.get("readings", []) if verdict else [],
                     "notices": {},
                     "count": 0,
                     "rows": [],
@@ -528,28 +222,36 @@ class Report:
                     entry = group["notices"][rule] = {**notices_of[i], "count": 0}
                 entry["count"] += 1
         rank = {s: i for i, s in enumerate(STATUS_ORDER)}
-        return sorted(groups.values(), key=lambda g: (rank.get(g["status"], 9), g["profile"]["name"].casefold(),
-                                                      g["profile"]["id"] or "", -g["count"]))
+        state_rank = {"not_evaluated": -1, "inactive": 10, _NOT_USING: 11}
+        return sorted(groups.values(), key=lambda g: (rank.get(g["status"], state_rank.get(g["state"], 9)),
+                                                      g["profile"]["name"].casefold(), g["profile"]["id"] or "",
+                                                      -g["count"]))
 
     def mailboxes_of(self, group: dict, limit: int | None = None) -> list[list]:
-        """A group's mailboxes as [id, name, email address, [notice rule ids]]."""
+        """A group's mailboxes as [id, name, email address, [notice rule ids], reason, extras]."""
         notices_of = self._notices
         out = []
         for number in group["rows"][:limit]:
-            ident, name, email, _p, _i, notices = self.rows[number]
-            out.append([ident, name, email, [notices_of[i]["rule"] for i in notices]])
+            ident, name, email, _p, _i, notices, _state, reason = self.rows[number]
+            out.append([ident, name, email, [notices_of[i]["rule"] for i in notices], reason,
+                        self.extras.get(ident, {})])
         return out
 
     def page_json(self) -> str:
         """What the page draws: summary, groups (their mailboxes come with
-        ``rows_json``, when a group is opened) and problems."""
+        ``rows_json``, when a group is opened), problems, the organization."""
         self._groups = self.groups()
         shown = [{k: v for k, v in g.items() if k != "rows"} for g in self._groups]
+        org = self.org
         return json.dumps({"summary": self.summary(), "groups": shown, "problems": self.problems,
-                           "exit": self.exit_code()}, ensure_ascii=False)
+                           "problem_counts": self.problem_counts, "organization": self.organization(),
+                           "mixed_text": self.mixed_lines(), "problem_lines": self.problem_lines(),
+                           "deployment": org.deployment(None), "exit": self.exit_code()}, ensure_ascii=False)
 
     def rows_json(self, group: int, limit: int) -> str:
         """The mailboxes of one group of the last ``page_json``, at most ``limit``."""
+        if not 0 <= group < len(self._groups):
+            return "[]"
         return json.dumps(self.mailboxes_of(self._groups[group], limit), ensure_ascii=False)
 
     def absolute_links(self, site_url: str) -> None:
@@ -560,6 +262,34 @@ class Report:
             if finding["link"]:
                 finding["link"] = urljoin(site_url, finding["link"])
 
+    # -- words shared by the text and the page ------------------------------------
+    def _listed(self, rows, shown: int = 10) -> str:
+        t = self.org._t
+        names = [printable(r[2] or r[1] or r[0] or "?") for r in rows[:shown]]
+        more = len(rows) - len(names)
+        return ", ".join(names) + (" " + t("org.text.more", count=more) if more > 0 else "")
+
+    def mixed_lines(self) -> list[str]:
+        if not self.mixed:
+            return []
+        t = self.org._t
+        return [t("org.text.mixed"),
+                t("org.text.mixed_outlook", count=len(self.mixed["outlook"]), mailboxes=self._listed(self.mixed["outlook"])),
+                t("org.text.mixed_server_side", count=len(self.mixed["server_side_sync"]),
+                  mailboxes=self._listed(self.mixed["server_side_sync"]))]
+
+    def problem_lines(self) -> list[str]:
+        """The problems kept, then one line per kind for those only counted."""
+        t = self.org._t
+        lines = [printable(p["message"]) for p in self.problems]
+        kept: dict[str, int] = {}
+        for p in self.problems:
+            kept[p["code"]] = kept.get(p["code"], 0) + 1
+        for code, count in self.problem_counts.items():
+            if count > kept.get(code, 0):
+                lines.append(t("org.text.more_problems", count=count - kept.get(code, 0), code=code))
+        return lines
+
     def to_text(self, shown: int = 10, marks: dict | None = None) -> str:
         marks = marks or _MARKS
         arrow = "→" if marks["supported"] == _MARKS["supported"] else "->"
@@ -567,27 +297,50 @@ class Report:
         matrix, lang = org.matrix, org.lang
         s = self.summary()
         lines = [t("org.text.summary", mailboxes=s["mailboxes"], supported=s["supported"], limited=s["limited"],
-                   unsupported=s["unsupported"], unknown=s["unknown"], not_using=s[_NOT_USING])]
+                   unsupported=s["unsupported"], unknown=s["unknown"], not_using=s[_NOT_USING],
+                   inactive=s["inactive"], not_evaluated=s["not_evaluated"])]
+        if s["duplicates"]:
+            lines.append(t("org.text.duplicates", count=s["duplicates"]))
+        for table in s["missing_pages"]:
+            lines.append(t("org.text.missing_pages", table=table))
+        for q in self.org_questions():
+            lines.append(t("org.text.org_open", field=q["field"], count=q["mailboxes"]))
+        if self.mixed:
+            lines.append("")
+            lines.append(f"{marks['limited']} " + self.mixed_lines()[0])
+            lines.extend("  " + line for line in self.mixed_lines()[1:])
 
         def listed(mailboxes) -> str:
-            names = [m[2] or m[1] or m[0] for m in mailboxes[:shown]]
-            more = len(mailboxes) - len(names)
-            return ", ".join(names) + (" " + t("org.text.more", count=more) if more > 0 else "")
+            return self._listed([(m[0], m[1], m[2]) for m in mailboxes], shown)
 
         for group in self.groups():
             lines.append("")
             count = group["count"]
             mailboxes = self.mailboxes_of(group)
             profile = group["profile"]
-            if group["status"] is None:
+            pname = printable(profile["name"] or profile["id"] or "")
+            if group["state"] == _NOT_USING:
                 lines.append(t("org.text.not_using", count=count))
                 lines.append("  " + t("org.text.mailboxes", mailboxes=listed(mailboxes)))
                 continue
+            if group["state"] == "inactive":
+                lines.append(t("org.text.inactive", count=count, reason=group["reason"]))
+                lines.append("  " + t("org.text.mailboxes", mailboxes=listed(mailboxes)))
+                continue
+            if group["state"] == "not_evaluated":
+                lines.append(f"{marks['unknown']} " + t("org.text.not_evaluated", count=count))
+                for m in mailboxes[:shown]:
+                    lines.append(f"  {printable(m[2] or m[1] or m[0] or '?')}: {printable(m[4] or '')}")
+                if len(mailboxes) > shown:
+                    lines.append("  " + t("org.text.more", count=len(mailboxes) - shown))
+                continue
             status = matrix.text("status." + group["status"], lang)
-            lines.append(f"{marks[group['status']]} " + t("org.text.group", profile=profile["name"] or profile["id"],
-                                                        id=profile["id"], count=count, status=status))
+            lines.append(f"{marks[group['status']]} " + t("org.text.group", profile=pname, id=profile["id"],
+                                                        count=count, status=status))
             config = ", ".join(f"{k}={_word(v)}" for k, v in group["configuration"].items())
             lines.append("  " + t("org.text.configuration", configuration=config))
+            for r in group["readings"]:
+                lines.append(f"  {marks['info']} {r['message']}")
             for f in group["findings"]:
                 lines.append(f"  {marks[f['severity']]} [{matrix.text('severity.' + f['severity'], lang)}] {f['message']}")
                 if f.get("remedy"):
@@ -607,10 +360,11 @@ class Report:
             for rule, notice in group["notices"].items():
                 which = [m for m in mailboxes if rule in m[3]]
                 lines.append(f"  {marks['info']} {notice['message']} ({len(which)}): {listed(which)}")
-        if self.problems:
+        problems = self.problem_lines()
+        if problems:
             lines.append("")
-            lines.append(t("org.text.problems", count=len(self.problems)))
-            lines.extend("  " + p["message"] for p in self.problems)
+            lines.append(t("org.text.problems", count=sum(self.problem_counts.values())))
+            lines.extend("  " + p for p in problems)
         return "\n".join(lines)
 
 
@@ -623,102 +377,6 @@ def _word(v) -> str:
 
 
 def _cell(text: str) -> str:
-    """A spreadsheet must not read a name as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def parse_answers(items, matrix: Matrix, lang: str) -> dict:
-    """``PROFILEID:field=value`` strings (or a mapping {profile: {field: value}})
-    into answers per profile, each value checked against the contract."""
-    answers: dict = {}
-    messages = []
-    pairs = []
-    if isinstance(items, dict):
-        for profile, fields in items.items():
-            if not isinstance(fields, dict):
-                messages.append(matrix.text("org.error.answer_form", lang, given=str(profile)))
-                continue
-            pairs.extend((str(profile), k, v) for k, v in fields.items())
-    else:
-        for item in items:
-            profile, sep, rest = item.partition(":")
-            field, eq, value = rest.partition("=")
-            if not sep or not eq or not profile or not field:
-                messages.append(matrix.text("org.error.answer_form", lang, given=item))
-                continue
-            spec = matrix.fields.get(field)
-            if spec is not None and spec["type"] == "boolean" and value in ("true", "false"):
-                value = value == "true"
-            elif spec is not None and spec["type"] == "multi":
-                value = value.split(",")
-            pairs.append((profile, field, value))
-    for profile, field, value in pairs:
-        if field not in matrix.fields:
-            messages.append(matrix.text("error.unknown_field", lang, field=field, allowed=", ".join(matrix.fields)))
-            continue
-        problem = matrix._check_value(field, value, lang)
-        if problem is not None:
-            messages.append(problem.message)
-            continue
-        answers.setdefault(profile.lower(), {})[field] = value
-    if messages:
-        raise OrgError(messages)
-    return answers
-
-
-# -- the browser's entry points (one organization at a time) -------------------
-_state: dict = {}
-
-
-def start(request: str) -> str:
-    """``{"lang", "deployment", "answers"}``: begin reading files. Returns
-    ``{"ok": true}`` or ``{"errors": [...]}``."""
-    try:
-        options = json.loads(request)
-        matrix = load_matrix()
-        lang = options.get("lang") or matrix.default_language
-        org = Organization(matrix, lang)
-        answers = parse_answers(options.get("answers") or {}, matrix, lang)
-        deployment = options.get("deployment") or None
-        if deployment is not None:
-            problem = matrix._check_value("deployment", deployment, lang)
-            if problem is not None:
-                raise OrgError([problem.message])
-    except (OrgError, ConfigError) as exc:
-        return json.dumps({"errors": list(getattr(exc, "messages", None) or [str(exc)])}, ensure_ascii=False)
-    except ValueError:
-        return json.dumps({"errors": ["bad request"]})
-    _state.clear()
-    _state.update(org=org, answers=answers, deployment=deployment)
-    return json.dumps({"ok": True})
-
-
-def add_file(name: str, text: str) -> str:
-    org = _state["org"]
-    before = len(org.mailboxes), len(org.profiles)
-    org.add_text(name, text)
-    return json.dumps({"mailboxes": len(org.mailboxes) - before[0], "profiles": len(org.profiles) - before[1]})
-
-
-def finish(request: str | None = None) -> str:
-    """Evaluate what was read (again, with new answers if the request gives
-    some) and return what the page draws."""
-    org = _state["org"]
-    if request:
-        options = json.loads(request)
-        try:
-            _state["answers"] = parse_answers(options.get("answers") or {}, org.matrix, org.lang)
-        except OrgError as exc:
-            return json.dumps({"errors": exc.messages}, ensure_ascii=False)
-    report = org.evaluate(_state["deployment"], _state["answers"])
-    _state["report"] = report
-    return report.page_json()
-
-
-def rows(group: int, limit: int) -> str:
-    return _state["report"].rows_json(group, limit)
-
-
-def export(fmt: str) -> str:
-    report = _state["report"]
-    return report.to_csv() if fmt == "csv" else report.to_json()
+    """A spreadsheet must not read a cell as a formula: a leading =, +, -, @, tab
+    or carriage return gets a quote before it."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
