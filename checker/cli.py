@@ -30,6 +30,7 @@ class _Failure(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; whatever goes wrong ends in one line and an exit code, never a traceback."""
+    lang = _argv_lang(sys.argv[1:] if argv is None else argv)
     try:
         return _main(argv)
     except _Failure as exc:
@@ -37,16 +38,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: name it in one line, exit 3 (never 1, which means "unsupported")
-        _stderr(_text("cli.failed", None, "internal error ({reason}); nothing was checked; please report it",
+        _stderr(_text("cli.failed", lang, "internal error ({reason}); nothing was checked; please report it",
                       reason=printable(f"{type(exc).__name__}: {exc}")))
     return EXIT_FAILED
+
+
+def _argv_lang(argv) -> str | None:
+    """The --lang given, if it is one of the matrix's languages, for the last-resort messages."""
+    argv = list(argv)
+    for i, arg in enumerate(argv):
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
 
 
 def _text(key: str, lang: str | None, fallback: str, **values: str) -> str:
     """A string of the matrix, or `fallback` when even the compiled rules cannot be read."""
     try:
         matrix = load_matrix()
-        return matrix.text(key, lang or matrix.default_language, **values)
+        return matrix.text(key, lang if lang in matrix.languages else matrix.default_language, **values)
     except Exception:
         from .engine import fill_placeholders
         return fill_placeholders(fallback, values)

@@ -13,14 +13,14 @@ be written.
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 
 from .console import NotRegular, kind_key, marks_for, open_regular, printable
 from .engine import load_matrix
 from .inputs import InputError, decode as decode_utf8, load_json, read_limited
 from .orgmap import MAX_FILE_BYTES, Organization, OrgError, parse_answers, refusal_lines
-from .orgread import Refusal, size_text
+from .orgread import Refusal, decode, size_text
 
 EXIT_INPUT, EXIT_FAILURE = 2, 3
 
@@ -79,8 +79,26 @@ def _read(name: str, limit: int, matrix, lang: str) -> bytes:
         raise _Unreadable(matrix.text("org.error.unreadable", lang, file=shown, reason=printable(reason))) from None
 
 
+def _write(parts) -> None:
+    """The answer on standard output, piece by piece, then a newline."""
+    if sys.stdout is None:
+        raise OSError("standard output is closed")
+    for part in parts:
+        sys.stdout.write(part)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def _quiet_stdout() -> None:
+    """Python would try to flush again at exit and print its own traceback."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
 def run(args) -> int:
-    from .cli import _emit, _site_url_ok
+    from .cli import _site_url_ok
 
     matrix = load_matrix()
     lang = args.lang
@@ -111,8 +129,15 @@ def run(args) -> int:
         except _Unreadable as exc:
             _say(str(exc))
             return EXIT_FAILURE
-        org.add_bytes(name, data)
-        del data
+        try:
+            text = decode(data)
+        except Refusal as refusal:
+            org.refuse(name, refusal)
+            continue
+        finally:
+            del data  # the text alone from here: memory stays near the file's size
+        org.add_text(name, text)
+        del text
     refused = refusal_lines(org)
     if refused:
         for line in refused:
@@ -124,17 +149,21 @@ def run(args) -> int:
     if args.site_url:
         report.absolute_links(args.site_url)
     if args.format == "json":
-        text = report.to_json()
+        parts = report.iter_json()
     elif args.format == "csv":
-        text = report.to_csv().removesuffix("\r\n")
+        parts = [report.to_csv().removesuffix("\r\n")]
     else:
-        text = report.to_text(marks=marks_for(sys.stdout, "→"))
+        parts = [report.to_text(marks=marks_for(sys.stdout, "→"))]
     try:
-        _emit(text, lang)
-    except Exception as exc:
-        if isinstance(exc.__context__, BrokenPipeError) or isinstance(exc, BrokenPipeError):
-            return EXIT_FAILURE  # the reader stopped (| head): nothing more to say
-        raise
+        _write(parts)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_FAILURE  # the reader stopped (| head): nothing more to say
+    except (OSError, ValueError) as exc:
+        _quiet_stdout()
+        reason = getattr(exc, "strerror", None) or str(exc)
+        _say(matrix.text("cli.cannot_write", lang, reason=printable(reason)))
+        return EXIT_FAILURE
     if args.format == "csv":
         for line in report.problem_lines():
             _say(line)

@@ -444,7 +444,17 @@ class Organization:
         answers = {k.lower(): v for k, v in (answers or {}).items()}
         everywhere = answers.get("*", {})
         report = Report(self)
-        states = [self._state(row) for row in self.mailboxes]
+        known_states: dict = {}
+        states = []
+        for row in self.mailboxes:
+            if row[5] is not None or row[4] is None:
+                states.append(self._state(row))
+                continue
+            key = (row[3], row[4])
+            state = known_states.get(key)
+            if state is None:
+                state = known_states[key] = self._state(row)
+            states.append(state)
         # Mixed synchronization of appointments, contacts and tasks: only mailboxes
         # that are active and sync them count, on either path.
         outlook, server_side = [], []
@@ -473,8 +483,7 @@ class Organization:
             if stated is None:
                 stated = answered[profile_id] = {**everywhere, **answers.get(profile_id, {})}
             prof_values = self.profiles[profile_id][1]
-            mb_values = tuple(sorted(effective.items()))
-            key = (prof_values, mb_values, id(stated) if stated else None)
+            key = (prof_values, id(effective), id(stated) if stated else None)
             known = by_records.get(key)
             if known is None:
                 record = {**dict(prof_values), **effective}

@@ -34,7 +34,7 @@ class Refusal(ValueError):
     """A file that is not an export this check reads: ``code`` names the message
     (``org.refuse.CODE`` of the strings), ``values`` fill it."""
 
-    def __init__(self, code: str, **values):
+    def __init__(self, code: str, /, **values):
         self.code = code
         self.values = {k: str(v) for k, v in values.items()}
         super().__init__(f"{code}: {self.values}")
@@ -75,7 +75,7 @@ def _where(text: str, pos: int) -> tuple[int, int]:
 
 def _bad_json(text: str, pos: int) -> Refusal:
     line, column = _where(text, pos)
-    if _WS.match(text, pos).end() >= len(text):
+    if _WS.match(text, pos).end() >= len(text) or text.rstrip()[-1:] not in ("]", "}"):
         return Refusal("cut_off", line=line, column=column)
     return Refusal("bad_json", line=line, column=column)
 

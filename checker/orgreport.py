@@ -121,12 +121,22 @@ class Report:
     def to_json(self, indent: int | None = None) -> str:
         """``{"summary", "mailboxes", "problems", "problem_counts", "organization"}``;
         each distinct verdict is serialized once and shared by the mailboxes that have it."""
+        text = "".join(self.iter_json())
+        if indent is not None:
+            return json.dumps(json.loads(text), ensure_ascii=False, indent=indent)
+        return text
+
+    def iter_json(self, batch: int = 500):
+        """The JSON of ``to_json`` in pieces of ``batch`` mailboxes, so a large
+        organization is written without holding the whole text."""
         dumps = json.dumps
         tails: dict = {}
         text_of = encode_basestring  # json.dumps of a str, without its overhead
         ids: dict = {None: "null"}
         extras = self.extras
         parts = []
+        yield '{"summary": ' + dumps(self.summary()) + ',\n"mailboxes": [\n'
+        first = ""
         for ident, name, email, profile_id, index, notices, state, reason in self.rows:
             pid = ids.get(profile_id)
             if pid is None:
@@ -150,14 +160,14 @@ class Report:
             if more:
                 tail += "".join(f", {text_of(k)}: {dumps(v, ensure_ascii=False)}" for k, v in more.items())
             parts.append(head + tail + "}")
+            if len(parts) >= batch:
+                yield first + ",\n".join(parts)
+                first, parts = ",\n", []
         # One mailbox a line: readable, and no second pass to indent 20,000 of them.
-        text = ('{"summary": ' + dumps(self.summary()) + ',\n"mailboxes": [\n' + ",\n".join(parts)
-                + '\n],\n"problems": ' + dumps(self.problems, ensure_ascii=False)
-                + ',\n"problem_counts": ' + dumps(self.problem_counts)
-                + ',\n"organization": ' + dumps(self.organization(), ensure_ascii=False) + "}")
-        if indent is not None:
-            return json.dumps(json.loads(text), ensure_ascii=False, indent=indent)
-        return text
+        yield ((first if parts else "") + ",\n".join(parts) + '\n],\n"problems": '
+               + dumps(self.problems, ensure_ascii=False)
+               + ',\n"problem_counts": ' + dumps(self.problem_counts)
+               + ',\n"organization": ' + dumps(self.organization(), ensure_ascii=False) + "}")
 
     # -- CSV ------------------------------------------------------------------
     def to_csv(self) -> str:
