@@ -568,7 +568,13 @@ class Organization:
             status = verdict["status"]
             if status != "unknown" and deciding:
                 status = max(status, deciding[0]["severity"], key=SEVERITY_RANK.get)
-            verdict = {**verdict, "findings": findings, "status": status}
+
+            def bumped(outcome: str) -> str:  # each answer's outcome, with the same finding
+                return outcome if outcome == "unknown" else max(outcome, added["severity"], key=SEVERITY_RANK.get)
+
+            questions = [{**q, "outcomes": {v: bumped(s) for v, s in q["outcomes"].items()}}
+                         for q in verdict.get("open_questions", [])]
+            verdict = {**verdict, "findings": findings, "status": status, "open_questions": questions}
         return verdict
 
     def _verdict(self, config: dict, extra: bool) -> dict:
