@@ -142,8 +142,6 @@ def run(args) -> int:
     if refused:
         for line in refused:
             _say(line)
-        if org.refusals:
-            _say(matrix.text("org.refused", lang, count=str(len(org.refusals))))
         return EXIT_INPUT
     report = org.evaluate(args.deployment, answers)
     if args.site_url:

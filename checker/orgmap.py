@@ -30,7 +30,8 @@ from .inputs import printable
 from .orgread import MAX_FILE_BYTES, Refusal, decode, events, size_text
 from .orgreport import Report
 
-__all__ = ["OrgError", "Organization", "Report", "Refusal", "parse_answers", "start", "add_file", "finish", "rows",
+__all__ = ["OrgError", "Organization", "Report", "Refusal", "parse_answers", "start", "add_file", "add_file_bytes",
+           "finish", "rows",
            "export", "MAX_FILE_BYTES"]
 
 # Problems kept per kind; the rest are counted.
@@ -726,6 +727,25 @@ def add_file(name: str, text: str) -> str:
         return _failure(org.lang)
 
 
+def add_file_bytes(name: str, data) -> str:
+    """One chosen file, as the browser read it: bytes (a JavaScript Uint8Array in
+    the page), decoded here exactly as the command line decodes a file."""
+    org = _state.get("org")
+    if org is None:
+        return _failure(None)
+    try:
+        raw = data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
+        before = len(org.mailboxes), len(org.profiles)
+        if len(raw) > MAX_FILE_BYTES:
+            org.refuse(name, Refusal("too_large", limit=size_text(MAX_FILE_BYTES)))
+        else:
+            org.add_bytes(name, raw)
+        del raw
+        return json.dumps({"mailboxes": len(org.mailboxes) - before[0], "profiles": len(org.profiles) - before[1]})
+    except Exception:
+        return _failure(org.lang)
+
+
 def finish(request: str | None = None) -> str:
     """Evaluate what was read (again, with new answers if the request gives
     some) and return what the page draws; a refused file gives only the refusals,
@@ -753,7 +773,9 @@ def finish(request: str | None = None) -> str:
 def refusal_lines(org: Organization) -> list[str]:
     """Why nothing is evaluated: the files refused, or no mailboxes at all."""
     lines = [r["message"] for r in org.refusals]
-    if not lines and "mailbox" not in org.recognized:
+    if lines:
+        lines.append(org._t("org.refused", count=len(org.refusals)))
+    elif "mailbox" not in org.recognized:
         lines.append(org._t("org.error.no_mailboxes"))
     return lines
 

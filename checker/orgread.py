@@ -26,8 +26,16 @@ from json.decoder import scanstring
 __all__ = ["MAX_FILE_BYTES", "Refusal", "decode", "events", "size_text"]
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# Containers nested deeper than this are refused before parsing: an export has a
+# few levels, and Pyodide's parser exhausts the browser's stack (a fatal error,
+# not a RecursionError) a few thousand levels down.
+MAX_DEPTH = 64
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+# A record with no container inside it (the usual case), matched at C speed.
+_FLAT = re.compile(r"\{[^{}\[\]\"]*(?:" + _STRING + r"[^{}\[\]\"]*)*\}")
+_TOKEN = re.compile(_STRING + r"|[\[\]{}]")
 
 
 class Refusal(ValueError):
@@ -80,7 +88,30 @@ def _bad_json(text: str, pos: int) -> Refusal:
     return Refusal("bad_json", line=line, column=column)
 
 
+def _shallow(text: str, pos: int) -> bool:
+    """Whether the value at `pos` nests at most MAX_DEPTH deep (a value cut off
+    counts as shallow: the parser then says where it stops)."""
+    if text.startswith("{", pos) and _FLAT.match(text, pos):
+        return True
+    depth = 0
+    for match in _TOKEN.finditer(text, pos):
+        char = text[match.start()]
+        if char == '"':
+            continue
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return False
+        else:
+            depth -= 1
+            if depth <= 0:
+                return True
+    return True
+
+
 def _value(text: str, pos: int):
+    if text.startswith(("{", "["), pos) and not _shallow(text, pos):
+        raise Refusal("too_deep")
     try:
         return _DECODER.raw_decode(text, pos)
     except RecursionError:

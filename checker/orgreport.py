@@ -255,7 +255,8 @@ class Report:
         org = self.org
         return json.dumps({"summary": self.summary(), "groups": shown, "problems": self.problems,
                            "problem_counts": self.problem_counts, "organization": self.organization(),
-                           "mixed_text": self.mixed_lines(), "problem_lines": self.problem_lines(),
+                           "org_lines": self.org_lines(), "mixed_text": self.mixed_lines(),
+                           "problem_lines": self.problem_lines(),
                            "deployment": org.deployment(None), "exit": self.exit_code()}, ensure_ascii=False)
 
     def rows_json(self, group: int, limit: int) -> str:
@@ -278,6 +279,20 @@ class Report:
         names = [printable(r[2] or r[1] or r[0] or "?") for r in rows[:shown]]
         more = len(rows) - len(names)
         return ", ".join(names) + (" " + t("org.text.more", count=more) if more > 0 else "")
+
+    def org_lines(self) -> list[str]:
+        """What the whole result needs said first: repeated records, missing
+        pages, the questions of the whole organization."""
+        t = self.org._t
+        s = self.summary()
+        lines = []
+        if s["duplicates"]:
+            lines.append(t("org.text.duplicates", count=s["duplicates"]))
+        for table in s["missing_pages"]:
+            lines.append(t("org.text.missing_pages", table=table))
+        for q in self.org_questions():
+            lines.append(t("org.text.org_open", field=q["field"], count=q["mailboxes"]))
+        return lines
 
     def mixed_lines(self) -> list[str]:
         if not self.mixed:
@@ -309,12 +324,7 @@ class Report:
         lines = [t("org.text.summary", mailboxes=s["mailboxes"], supported=s["supported"], limited=s["limited"],
                    unsupported=s["unsupported"], unknown=s["unknown"], not_using=s[_NOT_USING],
                    inactive=s["inactive"], not_evaluated=s["not_evaluated"])]
-        if s["duplicates"]:
-            lines.append(t("org.text.duplicates", count=s["duplicates"]))
-        for table in s["missing_pages"]:
-            lines.append(t("org.text.missing_pages", table=table))
-        for q in self.org_questions():
-            lines.append(t("org.text.org_open", field=q["field"], count=q["mailboxes"]))
+        lines += self.org_lines()
         if self.mixed:
             lines.append("")
             lines.append(f"{marks['limited']} " + self.mixed_lines()[0])
