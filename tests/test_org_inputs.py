@@ -384,3 +384,13 @@ def test_internal_and_input_errors_follow_the_chosen_language():
     assert "stops midway" in result.stderr and "arquivo" not in result.stderr
     result = run(*FULL, BROKEN / "mailboxes-cut-off.json")
     assert "termina no meio" in result.stderr
+
+
+def test_organization_wide_questions_are_asked_once():
+    """No host in a bare list: the deployment is open, asked once for the organization."""
+    result = run(SHAPES / "profiles-bare-list.json", SHAPES / "mailboxes-bare-list.json", "--lang", "en")
+    text = result.stdout
+    assert text.count("Still open for the whole organization: deployment") == 1
+    assert "Still open: deployment" not in text
+    _r, report = org_json(SHAPES / "profiles-bare-list.json", SHAPES / "mailboxes-bare-list.json")
+    assert report["organization"]["open_questions"][0]["field"] == "deployment"

@@ -34,6 +34,10 @@ const el = (tag, attrs = {}, ...children) => {
   return node;
 };
 const label = (field) => (LABELS[field] ? LABELS[field].label : field);
+// A question's label names the setup it is asked for ("Authentication with Exchange
+// Online"); beside a profile of another kind, the plain name of the field is shown.
+const configLabel = (field, config) =>
+  field === "authentication" && config.email_system !== "exchange-online" ? S["page.org.label_authentication"] : label(field);
 const valueLabel = (field, value) => {
   const key = typeof value === "boolean" ? String(value) : Array.isArray(value) ? null : value;
   if (key === null) return value.map((v) => valueLabel(field, v)).join(", ");
@@ -316,7 +320,8 @@ function drawGroup(group) {
   } else {
     box.append(el("h3", {}, el("span", { class: "sss-icon", "aria-hidden": "true" }, ICON[group.status] + " "),
       fill(S["page.org.group"], { profile: group.profile.name || group.profile.id, count, status: S["status." + group.status] })));
-    const config = Object.entries(group.configuration).map(([k, v]) => `${label(k)}: ${valueLabel(k, v)}`).join(" · ");
+    const config = Object.entries(group.configuration)
+      .map(([k, v]) => `${configLabel(k, group.configuration)}: ${valueLabel(k, v)}`).join(" · ");
     box.append(el("p", { class: "sss-meta" }, S["page.org.configuration"] + " " + config));
     group.readings.forEach((r) => box.append(drawReading(group, r)));
     if (group.findings.length) box.append(el("ul", { class: "sss-findings" }, ...group.findings.map(drawFinding)));
