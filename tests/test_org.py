@@ -340,9 +340,22 @@ def test_csv_output():
 
 
 def test_only_the_wheel_modules_are_used_by_the_engine_side():
-    source = (REPO / "checker" / "orgmap.py").read_text()
-    for banned in ("import yaml", "jsonschema", "from .matrix", "import matrix"):
-        assert banned not in source
+    """The three steps run in the page too: standard library and the wheel only.
+    The layout shows the steps: reading, mapping, reporting, each its own module."""
+    import ast
+
+    for step in ("orgread.py", "orgmap.py", "orgreport.py", "console.py"):
+        source = (REPO / "checker" / step).read_text()
+        for banned in ("import yaml", "jsonschema", "from .matrix", "import matrix", "from .cli", "import tooling"):
+            assert banned not in source, (step, banned)
+    # orgread knows nothing of the mapping, orgreport nothing of reading files
+    read = {n.module for n in ast.walk(ast.parse((REPO / "checker" / "orgread.py").read_text()))
+            if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in read if m and m.startswith(("orgmap", "orgreport", "engine"))}
+    report = (REPO / "checker" / "orgreport.py").read_text()
+    assert "orgread" not in report and "open(" not in report
+    # cli.py and orgcli.py share console.py instead of importing each other's helpers
+    assert "from .cli import ASCII_MARK" not in (REPO / "checker" / "orgcli.py").read_text()
 
 
 # -- the mapping is validated with the matrix ---------------------------------------------
