@@ -249,7 +249,7 @@ def test_the_query_links_and_the_command_use_the_typed_address(page, base_url): 
 
 def test_labels_fit_the_profile(page, base_url):  # noqa: F811
     run_page(page, base_url, "en", FULL)
-    pop3 = page.inner_text('#sss-org-groups section[data-profile="aaaa0000-0000-4000-8000-000000000005"]')
+    pop3 = page.text_content('#sss-org-groups section[data-profile="aaaa0000-0000-4000-8000-000000000005"]')
     assert "Authentication with Exchange Online" not in pop3 and "The profile's authentication" in pop3
-    exo = page.inner_text('#sss-org-groups section[data-profile="aaaa0000-0000-4000-8000-000000000001"]')
+    exo = page.text_content('#sss-org-groups section[data-profile="aaaa0000-0000-4000-8000-000000000001"]')
     assert "Authentication with Exchange Online" in exo
