@@ -394,3 +394,32 @@ def test_organization_wide_questions_are_asked_once():
     assert "Still open: deployment" not in text
     _r, report = org_json(SHAPES / "profiles-bare-list.json", SHAPES / "mailboxes-bare-list.json")
     assert report["organization"]["open_questions"][0]["field"] == "deployment"
+
+
+def test_problems_are_capped_and_counted(tmp_path):
+    page = json.loads((FIX / "mailboxes-page2.json").read_text())
+    template = page["value"][0]
+    page["value"] = [{**template, "mailboxid": f"m{n}", "incomingemaildeliverymethod": 9} for n in range(1000)]
+    (tmp_path / "m.json").write_text(json.dumps(page))
+    result, report = org_json(FIX / "profiles.json", tmp_path / "m.json")
+    assert report["problem_counts"]["unknown_value"] == 1000 and len(report["problems"]) == 20
+    assert report["summary"]["not_evaluated"] == 1000 and result.returncode == 1
+    text = run(FIX / "profiles.json", tmp_path / "m.json", "--lang", "en").stdout
+    assert "and 980 more problem(s) of kind unknown_value" in text and text.count("is not a value") == 20 + 10
+
+
+def test_an_extra_field_per_mailbox_goes_through_annotate():
+    """The hook for later per-mailbox additions (an "alert" explanation): JSON, CSV and page rows."""
+    org, _report = records(base_mailboxes())
+    report = org.evaluate()
+    first = report.rows[0][0]
+    report.annotate(first, "alert", {"code": "Crm.80048306", "count": 2})
+    data = json.loads(report.to_json())
+    mailbox = next(m for m in data["mailboxes"] if m["mailboxid"] == first)
+    assert mailbox["alert"] == {"code": "Crm.80048306", "count": 2}
+    assert all("alert" not in m for m in data["mailboxes"] if m["mailboxid"] != first)
+    rows = list(csv.reader(io.StringIO(report.to_csv())))
+    assert rows[0][-1] == "alert" and json.loads(rows[1][-1])["code"] == "Crm.80048306"
+    json.loads(report.page_json())
+    group = next(i for i, g in enumerate(report._groups) if 0 in g["rows"])
+    assert json.loads(report.rows_json(group, 10))[0][5] == {"alert": {"code": "Crm.80048306", "count": 2}}
