@@ -17,7 +17,7 @@ import os
 import sys
 
 from .engine import ConfigError, Problem, load_matrix
-from .console import ASCII_MARK, MARK, NotRegular, kind_key, open_regular, tolerant_output
+from .console import ASCII_MARK, MARK, open_input, tolerant_output
 from .console import encodes as _encodes
 from .inputs import InputError, check_list_sizes, decode, limits_for, load_json, load_yaml, printable, read_limited
 
@@ -339,10 +339,8 @@ def _read_config(name: str, matrix, lang: str):
                 raise OSError("standard input is closed")
             data = read_limited(sys.stdin.buffer)
         else:
-            with open_regular(name) as fh:
+            with open_input(name) as fh:  # a FIFO with no writer gives end of file, never a wait
                 data = read_limited(fh)
-    except NotRegular as exc:  # a FIFO, a device, a folder: refused before reading
-        raise InputError("not_regular", None, what=matrix.text(kind_key(exc.what), lang)) from None
     except (OSError, ValueError) as exc:
         if isinstance(exc, InputError):
             raise

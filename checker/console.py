@@ -14,7 +14,7 @@ import sys
 
 from .inputs import printable
 
-__all__ = ["MARK", "ASCII_MARK", "NotRegular", "encodes", "kind_key", "marks_for", "open_regular", "printable",
+__all__ = ["MARK", "ASCII_MARK", "NotRegular", "encodes", "kind_key", "open_input", "marks_for", "open_regular", "printable",
            "tolerant_output"]
 
 MARK = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
@@ -79,25 +79,34 @@ def kind_key(what: str) -> str:
     return _KIND_KEYS.get(what, _KIND_KEYS["special"])
 
 
-def open_regular(name: str):
-    """A binary file object for the regular file `name`.
-
-    The file is opened without blocking (a FIFO with no writer would otherwise
-    wait forever) and refused with ``NotRegular`` unless it is a regular file,
-    before a single byte is read. Other failures raise ``OSError`` as ``open``
-    does."""
+def open_input(name: str):
+    """A binary file object for `name`, opened without blocking: a FIFO with no
+    writer would otherwise wait forever (with none, reading it gives end of file at
+    once; a pipe that has a writer, as ``<(...)`` gives, reads as usual)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(name, flags)
     try:
-        fd = os.open(name, flags)
-    except IsADirectoryError:
-        raise NotRegular("directory") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotRegular(_what(mode))
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
+        raise
+
+
+def open_regular(name: str):
+    """A binary file object for the regular file `name`, refused with
+    ``NotRegular`` (a FIFO, a device, a folder) before a single byte is read.
+    Other failures raise ``OSError`` as ``open`` does."""
+    try:
+        fh = open_input(name)
+    except IsADirectoryError:
+        raise NotRegular("directory") from None
+    try:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegular(_what(mode))
+        return fh
+    except BaseException:
+        fh.close()
         raise

@@ -130,10 +130,14 @@ def test_special_files_are_refused_before_reading(tmp_path):
     for path, word in ((fifo, "FIFO"), ("/dev/zero", "device"), (tmp_path, "folder")):
         result = run(*FULL, path, "--lang", "en", timeout=20)
         assert result.returncode == 2 and word in result.stderr and result.stdout == ""
-    # check too: a FIFO with no writer does not hang it
+    # check too: a FIFO with no writer does not hang it (it reads as empty), and a pipe
+    # with a writer, as <(...) gives, still reads
     result = subprocess.run([sys.executable, "-m", "checker", "check", str(fifo), "--lang", "en"],
                             capture_output=True, text=True, cwd=REPO, timeout=20)
-    assert result.returncode == 2 and "FIFO" in result.stderr
+    assert result.returncode == 2 and "empty" in result.stderr
+    piped = subprocess.run(f"{sys.executable} -m checker check <(printf 'deployment: online\\nemail_system: exchange-online\\nserver_profile: exchange-online\\n') --lang en",
+                           shell=True, executable="/bin/bash", capture_output=True, text=True, cwd=REPO, timeout=20)
+    assert piped.returncode in (0, 1) and piped.stdout
 
 
 def test_a_file_over_the_limit_is_refused(tmp_path):
