@@ -95,7 +95,7 @@ def cpython(files: list[Path], runs: int) -> dict:
         t0 = time.perf_counter()
         org = Organization(load_matrix(), "en")
         for path in files:
-            org.add_text(path.name, path.read_text(encoding="utf-8"))
+            org.add_bytes(path.name, path.read_bytes())
         t1 = time.perf_counter()
         report = org.evaluate()
         t2 = time.perf_counter()
@@ -107,6 +107,32 @@ def cpython(files: list[Path], runs: int) -> dict:
         verdicts = len(report.verdicts)
     return {"total": total, "cpu": cpu, "evaluate": evaluate, "verdicts": verdicts, "bytes": len(text),
             "mailboxes": len(report.rows)}
+
+
+def memory(files: list[Path], folder: Path) -> dict:
+    """Peak memory of `python -m checker org` on the whole export in one file, beside
+    the same command on the profiles alone: what reading costs above start-up."""
+    import resource
+    import subprocess
+
+    records = []
+    for path in files[1:]:
+        records += json.loads(path.read_text(encoding="utf-8"))["value"]
+    big = folder / "mailboxes-all.json"
+    big.write_text(json.dumps({"@odata.context": HOST + "$metadata#mailboxes", "value": records}))
+    small = folder / "mailboxes-none.json"
+    small.write_text(json.dumps({"@odata.context": HOST + "$metadata#mailboxes", "value": []}))
+
+    def peak(path: Path) -> int:
+        code = ("import resource, subprocess, sys; subprocess.run([sys.executable, '-m', 'checker', 'org', "
+                f"{str(files[0])!r}, {str(path)!r}, '--format', 'json'], stdout=subprocess.DEVNULL); "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+        return int(out.stdout.strip()) * 1024
+
+    del resource
+    base, full = peak(small), peak(big)
+    return {"size": big.stat().st_size, "base": base, "full": full}
 
 
 def page(files: list[Path], runs: int) -> list[float]:
@@ -167,6 +193,11 @@ def main(argv=None) -> int:
         print(f"  CPU time of the same: {fmt(result['cpu'])} (the machine's load does not count in it)")
         print(f"  of which evaluation: {fmt(result['evaluate'])}; {result['verdicts']} distinct verdicts; "
               f"JSON {result['bytes']:,} bytes for {result['mailboxes']:,} mailboxes")
+        mem = memory(files, folder)
+        ratio = (mem["full"] - mem["base"]) / mem["size"]
+        print(f"memory, the {args.mailboxes:,} mailboxes in one file of {mem['size'] / 1e6:.1f} MB: peak "
+              f"{mem['full'] / 1e6:.0f} MB, {mem['base'] / 1e6:.0f} MB with no mailboxes: {ratio:.2f} × the file, "
+              f"target ≤ 2 ×: {'yes' if ratio <= 2 else 'no'}")
         if args.page:
             times = page(files, max(1, min(args.runs, 3)))
             met = "yes" if statistics.median(times) <= 3.0 else "no"

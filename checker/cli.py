@@ -17,12 +17,11 @@ import os
 import sys
 
 from .engine import ConfigError, Problem, load_matrix
+from .console import ASCII_MARK, MARK, open_input, tolerant_output
+from .console import encodes as _encodes
 from .inputs import InputError, check_list_sizes, decode, limits_for, load_json, load_yaml, printable, read_limited
 
 EXIT_OK, EXIT_NOT_SUPPORTED, EXIT_INPUT, EXIT_FAILED = 0, 1, 2, 3
-MARK = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
-# For a console that cannot show the marks (a Windows code page, say).
-ASCII_MARK = {"supported": "+", "limited": "!", "unsupported": "x", "unknown": "?", "info": "i"}
 
 
 class _Failure(Exception):
@@ -31,6 +30,7 @@ class _Failure(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; whatever goes wrong ends in one line and an exit code, never a traceback."""
+    lang = _argv_lang(sys.argv[1:] if argv is None else argv)
     try:
         return _main(argv)
     except _Failure as exc:
@@ -38,16 +38,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: name it in one line, exit 3 (never 1, which means "unsupported")
-        _stderr(_text("cli.failed", None, "internal error ({reason}); nothing was checked; please report it",
+        _stderr(_text("cli.failed", lang, "internal error ({reason}); nothing was checked; please report it",
                       reason=printable(f"{type(exc).__name__}: {exc}")))
     return EXIT_FAILED
+
+
+def _argv_lang(argv) -> str | None:
+    """The --lang given, if it is one of the matrix's languages, for the last-resort messages."""
+    argv = list(argv)
+    for i, arg in enumerate(argv):
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
 
 
 def _text(key: str, lang: str | None, fallback: str, **values: str) -> str:
     """A string of the matrix, or `fallback` when even the compiled rules cannot be read."""
     try:
         matrix = load_matrix()
-        return matrix.text(key, lang or matrix.default_language, **values)
+        return matrix.text(key, lang if lang in matrix.languages else matrix.default_language, **values)
     except Exception:
         from .engine import fill_placeholders
         return fill_placeholders(fallback, values)
@@ -77,7 +88,7 @@ def _emit(text: str, lang: str | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> int:
-    _tolerant_output()
+    tolerant_output()
     argv = sys.argv[1:] if argv is None else list(argv)
     matrix = load_matrix()
     parser = argparse.ArgumentParser(
@@ -201,24 +212,6 @@ def _prog() -> str:
     """`sss-checker` when installed, `python -m checker` from a checkout."""
     name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     return "python -m checker" if name in ("", "-c", "__main__.py") else name
-
-
-def _tolerant_output() -> None:
-    """A character the console cannot encode becomes '?' instead of a traceback."""
-    for stream in (sys.stdout, sys.stderr):
-        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
-            try:
-                stream.reconfigure(errors="replace")
-            except (ValueError, OSError):  # pragma: no cover - a stream that refuses
-                pass
-
-
-def _encodes(stream, text: str) -> bool:
-    try:
-        text.encode(getattr(stream, "encoding", None) or "utf-8")
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
 
 
 def baked_site_url() -> str | None:
@@ -350,7 +343,7 @@ def _read_config(name: str, matrix, lang: str):
                 raise OSError("standard input is closed")
             data = read_limited(sys.stdin.buffer)
         else:
-            with open(name, "rb") as fh:
+            with open_input(name) as fh:  # a FIFO with no writer gives end of file, never a wait
                 data = read_limited(fh)
     except (OSError, ValueError) as exc:
         if isinstance(exc, InputError):

@@ -1,31 +1,45 @@
 """Check an organization: Dataverse Web API exports of email server profiles and
 mailboxes in, a verdict per mailbox out.
 
-Standard library only, so the same code runs on CPython (``python -m checker
-org``) and in the browser under Pyodide (the page "Check your organization").
-The mapping from records to configurations is data: ``matrix/dataverse.yaml``,
-compiled into ``rules.json`` under ``dataverse``.
+The steps, one module each:
 
-Memory stays bounded by the largest page given: each file is parsed, its
-records reduced to a few values, and dropped. Each distinct configuration is
-evaluated once, whatever the number of mailboxes that share it.
+1. ``orgread``: a file's bytes become records (every export shape an
+   administrator has; anything else is refused with what it is and what to do);
+2. this module: records become configurations, by the mapping in
+   ``matrix/dataverse.yaml`` (compiled into ``rules.json`` under ``dataverse``),
+   and the state the records carry decides which mailboxes are judged;
+3. ``orgreport``: the verdicts, summary and outputs (text, JSON, CSV, the page).
+
+This module is also the page's entry (``start``, ``add_file``, ``finish``,
+``rows``, ``export``): the worker and the memory snapshot import ``checker.orgmap``.
+
+Standard library only, so the same code runs on CPython (``python -m checker
+org``) and in the browser under Pyodide. Memory stays near the size of the
+largest file: each file's records are read one at a time and reduced to a few
+values. Each distinct configuration is evaluated once, whatever the number of
+mailboxes that share it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from itertools import product
-from json.encoder import encode_basestring
 
 from .engine import SEVERITY_RANK, ConfigError, Matrix, load_matrix
+from .inputs import printable
+from .orgread import MAX_FILE_BYTES, Refusal, decode, events, size_text
+from .orgreport import Report
 
-__all__ = ["OrgError", "Organization", "Report", "parse_answers", "start", "add_file", "finish", "rows", "export"]
+__all__ = ["OrgError", "Organization", "Report", "Refusal", "parse_answers", "start", "add_file", "add_file_bytes",
+           "finish", "rows",
+           "export", "MAX_FILE_BYTES"]
 
-STATUS_ORDER = ("unsupported", "unknown", "limited", "supported")
-_MARKS = {"supported": "✓", "limited": "!", "unsupported": "✗", "unknown": "?", "info": "i"}
-_NOT_USING = "not_using_server_side_sync"
+# Problems kept per kind; the rest are counted.
+PROBLEMS_KEPT = 20
+# A file whose first items are all unrecognizable is not read further.
+GARBAGE_LIMIT = 50
+# Fields that belong to the whole organization: asked once, never per group.
+ORG_WIDE = ("deployment",)
 
 
 class OrgError(ValueError):
@@ -53,6 +67,23 @@ def _matches(cond: dict, record: dict) -> bool:
     return True
 
 
+def _shown(value, limit: int = 80) -> str:
+    """A value from a file as one safe line: JSON, control characters escaped, cut."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = printable(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class _File:
+    """What one file (or one response of a list) has said so far."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.kind = None          # the table its @odata.context names
+        self.records = 0          # records recognized
+        self.junk = 0             # items that are not records of either table
+
+
 class Organization:
     """Collects the records of one organization, file by file."""
 
@@ -60,7 +91,9 @@ class Organization:
         self.matrix = matrix or load_matrix()
         self.lang = lang or self.matrix.default_language
         if self.lang not in self.matrix.languages:
-            raise OrgError([self._t("org.error.lang", given=self.lang, allowed=", ".join(self.matrix.languages))])
+            self.lang = self.matrix.default_language
+            raise OrgError([self._t("org.error.lang", given=printable(str(lang)),
+                                    allowed=", ".join(self.matrix.languages))])
         mapping = self.matrix.data.get("dataverse")
         if mapping is None:
             raise OrgError(["the compiled rules carry no Dataverse mapping; run: python -m checker compile"])
@@ -71,18 +104,25 @@ class Organization:
         # Lowercase the literal texts of the conditions once.
         self.rules = [dict(r, when=self._lower(r["when"])) for r in mapping["rules"]]
         self.notices = [dict(n, when=self._lower(n["when"])) for n in mapping["notices"]]
-        mixed = mapping["organization"]["mixed_act"]
+        org = mapping["organization"]
+        mixed = org["mixed_act"]
         self.mixed = dict(mixed, outlook=self._lower(mixed["outlook"]),
                           server_side_sync=self._lower(mixed["server_side_sync"]))
-        self.profiles: dict[str, tuple] = {}   # id -> (name, values by column) or ("broken", None)
-        self.mailboxes: list[tuple] = []        # (id, name, email, profile id, values by column)
+        self.enabled = org.get("enabled", [])
+        self.inactive = {t: self._lower(c) for t, c in org.get("inactive", {}).items()}
+        self.profiles: dict[str, list] = {}     # id -> [name, values or None, conflict]
+        # [id or None, name, email, profile id, values or None, reason or None]
+        self.mailboxes: list[list] = []
+        self._mailbox_at: dict[str, int] = {}
         self.problems: list[dict] = []
+        self.problem_counts: dict[str, int] = {}
+        self.refusals: list[dict] = []          # files that are not exports: the run is refused
         self.hosts: set[str] = set()
-        self.recognized = 0
-        self.outlook_act = False
-        self.server_side_act = False
+        self.recognized: set[str] = set()       # tables read from some file
+        self.pages: dict[str, list] = {}        # table -> [pages, pages with @odata.nextLink]
+        self.duplicates = {"mailbox": 0, "emailserverprofile": 0, "file": 0}
+        self._digests: set = set()
         self._seen: dict[str, dict] = {}
-        self._act_seen: set = set()
 
     @staticmethod
     def _lower(cond: dict) -> dict:
@@ -91,68 +131,137 @@ class Organization:
     def _t(self, key: str, **values) -> str:
         return self.matrix.text(key, self.lang, **{k: str(v) for k, v in values.items()})
 
-    def problem(self, file: str, record, code: str, message: str, field: str | None = None,
+    def problem(self, file, record, code: str, message: str, field: str | None = None,
                 given=None, allowed=()) -> None:
-        self.problems.append({"file": file, "record": record, "code": code, "field": field,
-                              "given": given, "allowed": list(allowed), "message": message})
+        """A problem with a record or a file; past PROBLEMS_KEPT of a kind, only counted."""
+        count = self.problem_counts.get(code, 0) + 1
+        self.problem_counts[code] = count
+        if count <= PROBLEMS_KEPT:
+            self.problems.append({"file": file, "record": record, "code": code, "field": field,
+                                  "given": given, "allowed": list(allowed), "message": message})
 
-    # -- reading ------------------------------------------------------------
-    def add_text(self, name: str, text: str) -> None:
-        """One file's text: a Web API response, or a JSON list of responses."""
-        text = text.removeprefix("\ufeff")
-        if not text.strip():
-            self.problem(name, None, "empty", self._t("org.error.empty", file=name))
-            return
+    def refuse(self, name: str, refusal: Refusal) -> None:
+        values = dict(refusal.values)
+        message = self._t("org.refuse." + refusal.code, file=printable(name), **values)
+        self.refusals.append({"file": name, "code": refusal.code, "message": message})
+
+    # -- 1. reading ---------------------------------------------------------
+    def add_bytes(self, name: str, data: bytes) -> None:
+        """One file's bytes (UTF-8 or UTF-16, at most MAX_FILE_BYTES)."""
         try:
-            document = json.loads(text)
-        except ValueError as exc:
-            where = f"line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
-            self.problem(name, None, "bad_json", self._t("org.error.bad_json", file=name, where=where))
+            text = decode(data)
+        except Refusal as refusal:
+            self.refuse(name, refusal)
             return
-        self.add_document(name, document)
+        del data
+        self.add_text(name, text)
+
+    def add_text(self, name: str, text: str) -> None:
+        """One file's text: a Web API response, a JSON list of them, or a list of records."""
+        if len(text) > MAX_FILE_BYTES:
+            self.refuse(name, Refusal("too_large", limit=size_text(MAX_FILE_BYTES)))
+            return
+        text = text.removeprefix("\ufeff")
+        digest = (len(text), hash(text))
+        if digest in self._digests:
+            self.duplicates["file"] += 1
+            self.problem(name, None, "same_file", self._t("org.error.same_file", file=printable(name)))
+            return
+        self._digests.add(digest)
+        try:
+            self._read(name, text)
+        except Refusal as refusal:
+            self.refuse(name, refusal)
+        except RecursionError:
+            self.refuse(name, Refusal("too_deep"))
 
     def add_document(self, name: str, document) -> None:
-        if isinstance(document, list) and document and all(isinstance(d, dict) and "value" in d for d in document):
-            for index, page in enumerate(document):
-                self.add_document(f"{name}[{index}]", page)
-            return
-        if not isinstance(document, dict) or not isinstance(document.get("value"), list):
-            self.problem(name, None, "not_export", self._t("org.error.not_export", file=name))
-            return
-        context = document.get("@odata.context")
-        context = context if isinstance(context, str) else ""
-        records = document["value"]
-        kind = self._kind(context, records)
-        if kind is None:
-            self.problem(name, None, "not_export", self._t("org.error.unknown_records", file=name))
-            return
-        self.recognized += 1
-        host = context.split("://", 1)[1].split("/", 1)[0].lower() if "://" in context else ""
-        if host:
-            self.hosts.add(host)
-        read = self._profile if kind == "emailserverprofile" else self._mailbox
-        for index, record in enumerate(records):
-            if not isinstance(record, dict):
-                self.problem(name, index, "not_record", self._t("org.error.not_record", file=name, index=index))
-                continue
-            read(name, index, record)
+        """An export already parsed (tests and tools)."""
+        self.add_text(name, json.dumps(document))
 
-    def _kind(self, context: str, records: list):
+    def _read(self, name: str, text: str) -> None:
+        file = _File(name)
+        page = None
+        index = 0
+        any_page = False
+        for kind, value in events(text):
+            if kind == "page":
+                any_page = True
+                page = {"context": None, "next": None}
+                file.kind = None
+                index = 0
+            elif kind == "meta":
+                key, meta = value
+                if key == "@odata.context" and isinstance(meta, str):
+                    file.kind = self._kind_of_context(meta)
+                    if page is not None:
+                        page["context"] = file.kind
+                    if "://" in meta:
+                        self.hosts.add(meta.split("://", 1)[1].split("/", 1)[0].lower())
+                elif key == "@odata.nextLink" and page is not None:
+                    page["next"] = bool(meta)
+                self._count_page(page)
+            elif kind == "error":
+                error = value
+                raise Refusal("api_error", code=_shown(error.get("code", ""), 40),
+                              message=_shown(error.get("message", ""), 160))
+            else:
+                self._record(file, index, value)
+                index += 1
+                if not file.records and file.junk >= GARBAGE_LIMIT:
+                    raise Refusal("not_export")
+        self._count_page(page, final=True)
+        if not file.records and (file.junk or not any_page):
+            raise Refusal("not_export")
+
+    def _count_page(self, page, final: bool = False) -> None:
+        """Pages per table, and how many still point at a next one."""
+        if page is None or page.get("counted") or not (final or page["next"] is not None):
+            return
+        table = page["context"]
+        if table is None:
+            return
+        page["counted"] = True
+        counts = self.pages.setdefault(table, [0, 0])
+        counts[0] += 1
+        counts[1] += 1 if page["next"] else 0
+
+    def _kind_of_context(self, context: str):
         for kind, table in (("emailserverprofile", self.profile_table), ("mailbox", self.mailbox_table)):
-            if f"#{table['entity_set']}(" in context or context.endswith(f"#{table['entity_set']}"):
+            entity = "#" + table["entity_set"]
+            at = context.find(entity)
+            if at >= 0 and context[at + len(entity):at + len(entity) + 1] in ("", "(", "/"):
                 return kind
-        first = next((r for r in records if isinstance(r, dict)), None)
-        if first is not None:
-            if self.mailbox_table["key"] in first:
-                return "mailbox"
-            if self.profile_table["key"] in first:
-                return "emailserverprofile"
         return None
 
-    def _values(self, file: str, table_id: str, table: dict, record: dict, ident):
-        """The mapped columns of a record as a sorted tuple of (TABLE.COLUMN, value);
-        None (and a problem) when a value is not one this version knows. Records
-        repeat the same few values: each distinct set is checked once."""
+    def _record(self, file: _File, index: int, record) -> None:
+        if not isinstance(record, dict):
+            file.junk += 1
+            self.problem(file.name, index, "not_record", self._t("org.error.not_record", file=printable(file.name),
+                                                                  index=index))
+            return
+        if self.mailbox_table["key"] in record:
+            kind = "mailbox"
+        elif self.profile_table["key"] in record:
+            kind = "emailserverprofile"
+        else:
+            kind = file.kind
+        if kind is None:
+            file.junk += 1
+            self.problem(file.name, index, "unknown_records",
+                         self._t("org.error.unknown_records", file=printable(file.name)))
+            return
+        file.records += 1
+        self.recognized.add(kind)
+        if kind == "mailbox":
+            self._mailbox(file.name, index, record)
+        else:
+            self._profile(file.name, index, record)
+
+    def _values(self, table_id: str, table: dict, record: dict):
+        """The mapped columns of a record as a sorted tuple of (TABLE.COLUMN, value),
+        or (None, column, given, allowed) for the first value this version does not
+        know. Records repeat the same few values: each distinct set is checked once."""
         columns = table["columns"]
         raw = tuple([record.get(c) for c in columns])
         key = (raw, tuple(map(type, raw)))
@@ -164,7 +273,6 @@ class Organization:
         if known is not None:
             return known
         out = {}
-        bad = False
         for (column, spec), value in zip(columns.items(), raw):
             if value is None:
                 continue
@@ -179,56 +287,92 @@ class Organization:
                 ok = isinstance(value, str)
                 allowed = []
             if not ok:
-                bad = True
-                given = json.dumps(value, ensure_ascii=False)[:80]
-                self.problem(file, ident, "unknown_value",
-                             self._t("org.error.unknown_value", file=file, record=ident, column=column,
-                                     given=given, allowed=", ".join(allowed) or "text"),
-                             field=column, given=given, allowed=allowed)
-                continue
+                return (None, column, _shown(value), allowed)
             out[f"{table_id}.{column}"] = _norm(value)
-        if bad:
-            return None
         values = tuple(sorted(out.items()))
         if key is not None:
             seen[key] = values
         return values
 
-    def _profile(self, file: str, index: int, record: dict) -> None:
-        ident = record.get(self.profile_table["key"])
-        if not isinstance(ident, str) or not ident:
-            self.problem(file, index, "no_key", self._t("org.error.no_key", file=file, index=index,
-                                                        key=self.profile_table["key"]))
-            return
-        values = self._values(file, "emailserverprofile", self.profile_table, record, ident)
+    def _bad_value(self, file, ident, bad) -> str:
+        _none, column, given, allowed = bad
+        message = self._t("org.error.unknown_value", file=printable(file), record=printable(ident), column=column,
+                          given=given, allowed=", ".join(allowed) or "text")
+        self.problem(file, ident, "unknown_value", message, field=column, given=given, allowed=allowed)
+        return message
+
+    def _profile(self, file: str, index, record: dict) -> str | None:
+        key = self.profile_table["key"]
+        ident = record.get(key)
+        if not isinstance(ident, str) or not ident.strip():
+            self.problem(file, index, "no_key", self._t("org.error.no_key", file=printable(file), index=index,
+                                                        column=key))
+            return None
+        ident = ident.strip().lower()
+        values = self._values("emailserverprofile", self.profile_table, record)
+        if values and values[0] is None:
+            self._bad_value(file, ident, values)
+            values = None
         name = record.get(self.profile_table["name"])
-        name = name if isinstance(name, str) else ident
-        self.profiles[ident.lower()] = (name, values)
+        name = name if isinstance(name, str) else ""
+        known = self.profiles.get(ident)
+        if known is None:
+            self.profiles[ident] = [name, values, False]
+        elif (known[0], known[1]) != (name, values) and not known[2]:
+            known[2] = True
+            self.problem(file, ident, "conflict", self._t("org.error.conflict_profile", file=printable(file),
+                                                          record=ident))
+        return ident
 
-    def _mailbox(self, file: str, index: int, record: dict) -> None:
+    def _mailbox(self, file: str, index, record: dict) -> None:
         get = record.get
-        ident = get(self.mailbox_table["key"])
-        if not isinstance(ident, str) or not ident:
-            self.problem(file, index, "no_key", self._t("org.error.no_key", file=file, index=index,
-                                                        key=self.mailbox_table["key"]))
-            return
-        values = self._values(file, "mailbox", self.mailbox_table, record, ident)
-        if values is None:
-            return
-        if values not in self._act_seen:
-            as_dict = dict(values)
-            self._act_seen.add(values)
-            if _matches(self.mixed["outlook"], as_dict):
-                self.outlook_act = True
-            if _matches(self.mixed["server_side_sync"], as_dict):
-                self.server_side_act = True
+        key = self.mailbox_table["key"]
+        ident = get(key)
         name = get(self.mailbox_table["name"])
+        name = name if isinstance(name, str) else ""
         email = get("emailaddress")
+        email = email if isinstance(email, str) else ""
         profile = get("_emailserverprofile_value")
-        self.mailboxes.append((ident, name if isinstance(name, str) else "", email if isinstance(email, str) else "",
-                               profile.lower() if isinstance(profile, str) and profile else None, values))
+        profile = profile.strip().lower() if isinstance(profile, str) and profile.strip() else None
+        expanded = get("emailserverprofile")  # $expand=emailserverprofile(...)
+        if isinstance(expanded, dict) and self.profile_table["key"] in expanded:
+            profile = self._profile(file, index, expanded) or profile
+        reason = None
+        if not isinstance(ident, str) or not ident.strip():
+            who = email or name or f"#{index}"
+            if ident is None:
+                reason = self._t("org.error.no_key", file=printable(file), index=index, column=key)
+            else:
+                reason = self._t("org.error.bad_key", file=printable(file), index=index, column=key,
+                                 given=_shown(ident))
+            self.problem(file, index, "no_key", f"{reason} ({printable(who)})")
+            ident = None
+        else:
+            ident = ident.strip().lower()
+        values = self._values("mailbox", self.mailbox_table, record)
+        if values and values[0] is None:
+            message = self._bad_value(file, ident or f"#{index}", values)
+            reason = reason or message
+            values = None
+        row = [ident, name, email, profile, values, reason]
+        if ident is not None:
+            at = self._mailbox_at.get(ident)
+            if at is not None:
+                first = self.mailboxes[at]
+                if first[1:5] == row[1:5]:
+                    self.duplicates["mailbox"] += 1
+                    self.problem(file, ident, "duplicate", self._t("org.error.duplicate", file=printable(file),
+                                                                   record=ident))
+                elif first[5] is None or "conflict" not in str(first[5]):
+                    self.duplicates["mailbox"] += 1
+                    message = self._t("org.error.conflict_mailbox", file=printable(file), record=ident)
+                    first[5] = message
+                    self.problem(file, ident, "conflict", message)
+                return
+            self._mailbox_at[ident] = len(self.mailboxes)
+        self.mailboxes.append(row)
 
-    # -- evaluating ---------------------------------------------------------
+    # -- 2. mapping ----------------------------------------------------------
     def deployment(self, given: str | None) -> str | None:
         if given:
             return given
@@ -237,70 +381,23 @@ class Organization:
             return "online"
         return None
 
-    def evaluate(self, deployment: str | None = None, answers: dict | None = None) -> Report:
-        """A verdict per mailbox. ``answers`` states fields per profile id
-        (``"*"`` for every profile); they win over what the records say."""
-        deployment = self.deployment(deployment)
-        answers = {k.lower(): v for k, v in (answers or {}).items()}
-        everywhere = answers.get("*", {})
-        mixed = self.outlook_act and self.server_side_act
-        report = Report(self)
-        by_records: dict[tuple, tuple] = {}   # records' values -> (verdict index, notices)
-        by_config: dict[tuple, int] = {}      # configuration -> verdict index
-        notice_index = {n["id"]: i for i, n in enumerate(self.notices)}
-        answered: dict = {}  # profile id -> the answers that apply to it
-        for ident, name, email, profile_id, mb_values in self.mailboxes:
-            profile = self.profiles.get(profile_id) if profile_id else None
-            prof_values = profile[1] if profile else None
-            if prof_values is None:
-                # Without a usable profile, only the mailbox can say whether it syncs.
-                if not self._sync({}, dict(mb_values)):
-                    report.add_mailbox(ident, name, email, profile_id, None, ())
-                    continue
-                if profile_id is None:
-                    code, message = "no_profile", self._t("org.error.no_profile", record=ident)
-                elif profile is None:
-                    code, message = "missing_profile", self._t("org.error.missing_profile", record=ident, profile=profile_id)
-                else:
-                    code, message = "broken_profile", self._t("org.error.broken_profile", record=ident, profile=profile_id)
-                report.problems.append({"file": None, "record": ident, "code": code, "field": None,
-                                        "given": None, "allowed": [], "message": message})
-                continue
-            stated = answered.get(profile_id)
-            if stated is None:
-                stated = answered[profile_id] = {**everywhere, **answers.get(profile_id, {})}
-            key = (prof_values, mb_values, id(stated) if stated else None)
-            known = by_records.get(key)
-            if known is None:
-                record = {**dict(prof_values), **dict(mb_values)}
-                if not self._sync(record, {}):
-                    known = (None, ())
-                else:
-                    config = self.configuration(record, deployment, stated)
-                    extra = mixed and _matches(self.mixed["outlook"], record)
-                    ckey = (tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in config.items())), extra)
-                    index = by_config.get(ckey)
-                    if index is None:
-                        try:
-                            verdict = self._verdict(config, extra)
-                        except ConfigError as exc:  # answers and records that contradict the contract
-                            for p in exc.problems:
-                                report.problems.append({"file": None, "record": ident, "code": p.code,
-                                                        "field": p.field, "given": p.given,
-                                                        "allowed": list(p.allowed), "message": p.message})
-                            continue
-                        index = by_config[ckey] = report.add_verdict(verdict)
-                    notices = tuple(notice_index[n["id"]] for n in self.notices if _matches(n["when"], record))
-                    known = (index, notices)
-                by_records[key] = known
-            report.add_mailbox(ident, name, email, profile_id, *known)
-        return report
+    def missing_pages(self) -> list[str]:
+        """Tables whose every page still names a next one: the last pages were not given."""
+        return [self.profile_table["entity_set"] if t == "emailserverprofile" else self.mailbox_table["entity_set"]
+                for t, (pages, linked) in sorted(self.pages.items()) if pages and pages == linked]
 
-    def _record(self, prof: dict, mb: dict) -> dict:
-        return {**prof, **mb}
+    def _effective(self, values: dict) -> dict:
+        """The mailbox's columns with each delivery method whose item the record
+        says is disabled (``enabledfor…`` false) taken out."""
+        out = values
+        for pair in self.enabled:
+            if values.get(pair["flag"]) is False and pair["column"] in values:
+                if out is values:
+                    out = dict(values)
+                del out[pair["column"]]
+        return out
 
-    def _sync(self, prof: dict, mb: dict) -> list:
-        record = self._record(prof, mb)
+    def _sync(self, record: dict) -> list:
         out = []
         for rule in self.rules:
             if "sync" in rule["add"] and _matches(rule["when"], record):
@@ -308,12 +405,137 @@ class Organization:
                     out.append(rule["add"]["sync"])
         return out
 
-    def mapped(self, record: dict) -> dict:
-        """The configuration the records state (first rule that sets a field wins)."""
+    def _profile_inactive(self, profile_id) -> bool:
+        profile = self.profiles.get(profile_id) if profile_id else None
+        return bool(profile and profile[1] is not None
+                    and _matches(self.inactive.get("emailserverprofile", {"-": []}), dict(profile[1])))
+
+    def _state(self, row) -> tuple:
+        """(state, reason, mailbox columns in effect): what a mailbox record allows
+        before any verdict. States: evaluated, not_using_server_side_sync,
+        inactive, not_evaluated."""
+        ident, _name, _email, profile_id, values, reason = row
+        if reason is not None or values is None:
+            return "not_evaluated", reason, None
+        mb = dict(values)
+        if _matches(self.inactive.get("mailbox", {"-": []}), mb):
+            return "inactive", self._t("org.state.mailbox_inactive"), None
+        if not self._sync(mb):
+            return "not_using_server_side_sync", None, None
+        effective = self._effective(mb)
+        if not self._sync(effective):
+            return "inactive", self._t("org.state.disabled"), None
+        if profile_id is None:
+            return "not_evaluated", self._t("org.error.no_profile"), effective
+        profile = self.profiles.get(profile_id)
+        if profile is None:
+            return "not_evaluated", self._t("org.error.missing_profile", profile=profile_id), effective
+        if profile[2]:
+            return "not_evaluated", self._t("org.error.profile_conflict", profile=profile_id), effective
+        if profile[1] is None:
+            return "not_evaluated", self._t("org.error.broken_profile", profile=profile_id), effective
+        if self._profile_inactive(profile_id):
+            return "inactive", self._t("org.state.profile_inactive", profile=profile[0] or profile_id), None
+        return "evaluated", None, effective
+
+    def evaluate(self, deployment: str | None = None, answers: dict | None = None) -> Report:
+        """A result for every mailbox record. ``answers`` states fields per profile
+        id (``"*"`` for every profile); they win over what the records say."""
+        deployment = self.deployment(deployment)
+        answers = {k.lower(): v for k, v in (answers or {}).items()}
+        everywhere = answers.get("*", {})
+        report = Report(self)
+        known_states: dict = {}
+        states = []
+        for row in self.mailboxes:
+            if row[5] is not None or row[4] is None:
+                states.append(self._state(row))
+                continue
+            key = (row[3], row[4])
+            state = known_states.get(key)
+            if state is None:
+                state = known_states[key] = self._state(row)
+            states.append(state)
+        # Mixed synchronization of appointments, contacts and tasks: only mailboxes
+        # that are active and sync them count, on either path.
+        outlook, server_side = [], []
+        for row, (state, _reason, effective) in zip(self.mailboxes, states):
+            if state == "not_using_server_side_sync" and not self._profile_inactive(row[3]):
+                effective = self._effective(dict(row[4]))
+            elif state != "evaluated":
+                continue
+            if _matches(self.mixed["outlook"], effective):
+                outlook.append(row)
+            elif state == "evaluated" and _matches(self.mixed["server_side_sync"], effective):
+                server_side.append(row)
+        mixed = bool(outlook and server_side)
+        outlook_act = bool(outlook)
+        report.mixed = {"outlook": outlook, "server_side_sync": server_side} if mixed else None
+        by_records: dict[tuple, tuple] = {}   # records' values -> (verdict index, notices)
+        by_config: dict[tuple, int] = {}      # configuration -> verdict index
+        notice_index = {n["id"]: i for i, n in enumerate(self.notices)}
+        answered: dict = {}  # profile id -> the answers that apply to it
+        for row, (state, reason, effective) in zip(self.mailboxes, states):
+            ident, name, email, profile_id, _values, _reason = row
+            if state != "evaluated":
+                report.add_mailbox(ident, name, email, profile_id, None, (), state, reason)
+                continue
+            stated = answered.get(profile_id)
+            if stated is None:
+                stated = answered[profile_id] = {**everywhere, **answers.get(profile_id, {})}
+            prof_values = self.profiles[profile_id][1]
+            key = (prof_values, id(effective), id(stated) if stated else None)
+            known = by_records.get(key)
+            if known is None:
+                record = {**dict(prof_values), **effective}
+                config, readings = self.configuration(record, deployment, stated, outlook_act)
+                extra = mixed and _matches(self.mixed["outlook"], record)
+                ckey = (tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in config.items())),
+                        extra, readings)
+                index = by_config.get(ckey)
+                if index is None:
+                    try:
+                        verdict = self._verdict(config, extra)
+                    except ConfigError as exc:  # answers and records that contradict the contract
+                        message = "; ".join(p.message for p in exc.problems)
+                        for p in exc.problems:
+                            self.problem(None, ident, p.code, p.message, field=p.field, given=p.given,
+                                         allowed=p.allowed)
+                        by_records[key] = ("error", message)
+                        report.add_mailbox(ident, name, email, profile_id, None, (), "not_evaluated", message)
+                        continue
+                    verdict["readings"] = [self._reading(r) for r in readings]
+                    index = by_config[ckey] = report.add_verdict(verdict)
+                notices = tuple(notice_index[n["id"]] for n in self.notices if _matches(n["when"], record))
+                known = (index, notices)
+                by_records[key] = known
+            if known[0] == "error":
+                report.add_mailbox(ident, name, email, profile_id, None, (), "not_evaluated", known[1])
+                continue
+            report.add_mailbox(ident, name, email, profile_id, known[0], known[1], "evaluated", None)
+        report.problems = list(self.problems)
+        report.problem_counts = dict(self.problem_counts)
+        return report
+
+    def _reading(self, rule_id: str) -> dict:
+        rule = next(r for r in self.rules if r["id"] == rule_id)
+        return {"rule": rule["id"], "set": rule["set"], "message": rule["reading"][self.lang]}
+
+    def mapped(self, record: dict, stated: dict | None = None) -> tuple[dict, tuple]:
+        """The configuration the records state (first rule that sets a field wins),
+        and the ids of the rules that are readings (an inference the records allow
+        but do not prove). A reading whose field the administrator stated is skipped,
+        so the other rules of the record apply instead."""
         config: dict = {}
+        readings = []
         for rule in self.rules:
             if not _matches(rule["when"], record):
                 continue
+            if rule.get("reading"):
+                if stated and any(f in stated for f in rule["set"]):
+                    continue
+                if any(f not in config for f in rule["set"]):
+                    readings.append(rule["id"])
             for field, value in rule["set"].items():
                 config.setdefault(field, value)
             for field, value in rule["add"].items():
@@ -324,38 +546,46 @@ class Organization:
             if isinstance(items, list):
                 order = [v["id"] for v in self.matrix.fields[name]["values"]]
                 items.sort(key=order.index)
-        return config
+        return config, tuple(readings)
 
-    def configuration(self, record: dict, deployment, stated: dict) -> dict:
-        config = self.mapped(record)
+    def configuration(self, record: dict, deployment, stated: dict, outlook_act: bool) -> tuple[dict, tuple]:
+        config, readings = self.mapped(record, stated)
         if deployment:
             config["deployment"] = deployment
-        config[self.mixed["field"]] = self.outlook_act
+        config[self.mixed["field"]] = outlook_act
         config.update(stated)
-        return config
+        return config, readings
+
+    def _judge(self, config: dict, extra: bool) -> dict:
+        """The verdict of one complete configuration, with the mixed-sync finding
+        when ``extra`` (the mailbox syncs appointments, contacts and tasks through
+        Outlook in a mixed organization) and the status that follows from it."""
+        verdict = self.matrix.evaluate(config, self.lang).to_dict()
+        rule = next((r for r in self.matrix.rules if r["id"] == self.mixed["rule"]), None)
+        if extra and rule is not None and not any(f["rule"] == rule["id"] for f in verdict["findings"]):
+            added = self.matrix._finding(rule, config, self.lang).to_dict()
+            findings = sorted(verdict["findings"] + [added], key=lambda f: -SEVERITY_RANK[f["severity"]])
+            deciding = [f for f in findings if f["severity"] != "info"]
+            status = verdict["status"]
+            if status != "unknown" and deciding:
+                status = max(status, deciding[0]["severity"], key=SEVERITY_RANK.get)
+
+            def bumped(outcome: str) -> str:  # each answer's outcome, with the same finding
+                return outcome if outcome == "unknown" else max(outcome, added["severity"], key=SEVERITY_RANK.get)
+
+            questions = [{**q, "outcomes": {v: bumped(s) for v, s in q["outcomes"].items()}}
+                         for q in verdict.get("open_questions", [])]
+            verdict = {**verdict, "findings": findings, "status": status, "open_questions": questions}
+        return verdict
 
     def _verdict(self, config: dict, extra: bool) -> dict:
-        """The verdict for one configuration; ``extra``: the mailbox syncs
-        appointments, contacts and tasks through Outlook in a mixed organization."""
-        matrix, lang = self.matrix, self.lang
+        matrix = self.matrix
         open_fields = [name for name, spec in matrix.fields.items() if spec["required"] and name not in config]
         if not open_fields:
-            verdict = matrix.evaluate(config, lang).to_dict()
-            findings = verdict["findings"]
-            status = verdict["status"]
-            questions = verdict.get("open_questions", [])
+            verdict = self._judge(config, extra)
+            status, findings, questions = verdict["status"], verdict["findings"], verdict.get("open_questions", [])
         else:
-            status, findings, questions = self._over_candidates(config, open_fields)
-        rule = next((r for r in matrix.rules if r["id"] == self.mixed["rule"]), None)
-        if extra and rule is not None and not any(f["rule"] == rule["id"] for f in findings):
-            added = matrix._finding(rule, config, lang).to_dict()
-            # The engine's order and status rule: worst finding first, and it decides.
-            findings = sorted(findings + [added], key=lambda f: -SEVERITY_RANK[f["severity"]])
-            if not open_fields:
-                deciding = [f for f in findings if f["severity"] != "info"]
-                status = deciding[0]["severity"] if deciding else "unknown"
-            elif status != "unknown":
-                status = max(status, added["severity"], key=SEVERITY_RANK.get)
+            status, findings, questions = self._over_candidates(config, open_fields, extra)
         return {"status": status, "configuration": config, "findings": findings, "open_questions": questions}
 
     def _notice(self, notice: dict) -> dict:
@@ -373,14 +603,16 @@ class Organization:
                 return list(cand["values"])
         return [v["id"] for v in self.matrix.fields[field]["values"]]
 
-    def _over_candidates(self, config: dict, open_fields: list):
+    def _over_candidates(self, config: dict, open_fields: list, extra: bool):
         """Evaluate every value the records leave possible for the required
-        fields they do not tell; what all outcomes share is the answer."""
+        fields they do not tell; what all outcomes share is the answer. Each
+        outcome is judged as a complete configuration is (the organization's
+        findings included), so the questions agree with the status."""
         options = [self.candidates(name, config) for name in open_fields]
         outcomes = []
         for combo in product(*options):
             trial = {**config, **dict(zip(open_fields, combo))}
-            outcomes.append((combo, self.matrix.evaluate(trial, self.lang).to_dict()))
+            outcomes.append((combo, self._judge(trial, extra)))
         statuses = {v["status"] for _c, v in outcomes}
         status = statuses.pop() if len(statuses) == 1 else "unknown"
         first = outcomes[0][1]["findings"]
@@ -400,233 +632,6 @@ class Organization:
         return status, findings, questions
 
 
-class Report:
-    """The verdicts of one organization, with each distinct verdict kept once.
-
-    A mailbox row is (id, name, email, profile id, verdict index or None,
-    notices): the notices (record states shown beside the verdict) are kept
-    apart, so mailboxes that differ only by them still share one verdict."""
-
-    def __init__(self, org: Organization):
-        self.org = org
-        self.verdicts: list[dict] = []
-        self.rows: list[tuple] = []
-        self.problems = list(org.problems)
-        self._notices = [org._notice(n) for n in org.notices]
-
-    def add_verdict(self, verdict: dict) -> int:
-        self.verdicts.append(verdict)
-        return len(self.verdicts) - 1
-
-    def add_mailbox(self, ident, name, email, profile_id, index, notices) -> None:
-        self.rows.append((ident, name, email, profile_id, index, notices))
-
-    def findings(self, index: int, notices: tuple) -> list[dict]:
-        return self.verdicts[index]["findings"] + [self._notices[i] for i in notices]
-
-    # -- figures ------------------------------------------------------------
-    def summary(self) -> dict:
-        counts = {s: 0 for s in ("supported", "limited", "unsupported", "unknown")}
-        not_using = 0
-        for row in self.rows:
-            if row[4] is None:
-                not_using += 1
-            else:
-                counts[self.verdicts[row[4]]["status"]] += 1
-        return {"mailboxes": len(self.rows), **counts, _NOT_USING: not_using}
-
-    def exit_code(self) -> int:
-        if not self.org.recognized:
-            return 2
-        bad = {i for i, v in enumerate(self.verdicts) if v["status"] in ("unsupported", "unknown")}
-        return 1 if any(row[4] in bad for row in self.rows) else 0
-
-    def profile_name(self, profile_id) -> str:
-        profile = self.org.profiles.get(profile_id) if profile_id else None
-        return profile[0] if profile else ""
-
-    # -- JSON (the contract) --------------------------------------------------
-    def to_json(self, indent: int | None = None) -> str:
-        """``{"summary", "mailboxes", "problems"}``; each distinct verdict is
-        serialized once and shared by the mailboxes that have it."""
-        dumps = json.dumps
-        tails: dict = {}
-        not_using = ', "status": null, "configuration": null, "findings": [], "open_questions": []'
-        parts = []
-        text_of = encode_basestring  # json.dumps of a str, without its overhead
-        ids: dict = {None: "null"}
-        for ident, name, email, profile_id, index, notices in self.rows:
-            pid = ids.get(profile_id)
-            if pid is None:
-                pid = ids[profile_id] = text_of(profile_id)
-            head = (f'{{"mailboxid": {text_of(ident)}, "name": {text_of(name)}, "emailaddress": {text_of(email)}, '
-                    f'"emailserverprofileid": {pid}, "uses_server_side_sync": {"false" if index is None else "true"}')
-            if index is None:
-                parts.append(head + not_using + "}")
-                continue
-            tail = tails.get((index, notices))
-            if tail is None:
-                v = self.verdicts[index]
-                tail = tails[index, notices] = (
-                    f', "status": {dumps(v["status"])}, "configuration": {dumps(v["configuration"], ensure_ascii=False)}'
-                    f', "findings": {dumps(self.findings(index, notices), ensure_ascii=False)}'
-                    f', "open_questions": {dumps(v["open_questions"], ensure_ascii=False)}}}')
-            parts.append(head + tail)
-        # One mailbox a line: readable, and no second pass to indent 20,000 of them.
-        text = ('{"summary": ' + dumps(self.summary()) + ',\n"mailboxes": [\n' + ",\n".join(parts)
-                + '\n],\n"problems": ' + dumps(self.problems, ensure_ascii=False) + "}")
-        if indent is not None:
-            return json.dumps(json.loads(text), ensure_ascii=False, indent=indent)
-        return text
-
-    # -- CSV ------------------------------------------------------------------
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["mailboxid", "name", "emailaddress", "emailserverprofileid", "profile_name",
-                         "uses_server_side_sync", "status", "rules", "open_questions", "configuration"])
-        for ident, name, email, profile_id, index, notices in self.rows:
-            if index is None:
-                tail = ("", "", "", "")
-            else:
-                v = self.verdicts[index]
-                tail = (v["status"], ";".join(f["rule"] for f in self.findings(index, notices)),
-                        ";".join(q["field"] for q in v["open_questions"]),
-                        json.dumps(v["configuration"], ensure_ascii=False, sort_keys=True))
-            writer.writerow([ident, _cell(name), _cell(email), profile_id or "", _cell(self.profile_name(profile_id)),
-                             "false" if index is None else "true", *tail])
-        return out.getvalue()
-
-    # -- groups (text and page) ------------------------------------------------
-    def groups(self) -> list[dict]:
-        """Mailboxes that share a profile and a verdict, worst first. A group
-        keeps its mailboxes as row numbers (``rows``), and counts its notices."""
-        groups: dict[tuple, dict] = {}
-        notices_of = self._notices
-        for number, (_ident, _name, _email, profile_id, index, notices) in enumerate(self.rows):
-            key = (profile_id if index is not None else None, index)
-            group = groups.get(key)
-            if group is None:
-                verdict = self.verdicts[index] if index is not None else None
-                group = groups[key] = {
-                    "profile": {"id": key[0], "name": self.profile_name(key[0])},
-                    "uses_server_side_sync": index is not None,
-                    "status": verdict["status"] if verdict else None,
-                    "configuration": verdict["configuration"] if verdict else None,
-                    "findings": verdict["findings"] if verdict else [],
-                    "open_questions": verdict["open_questions"] if verdict else [],
-                    "notices": {},
-                    "count": 0,
-                    "rows": [],
-                }
-            group["count"] += 1
-            group["rows"].append(number)
-            for i in notices:
-                rule = notices_of[i]["rule"]
-                entry = group["notices"].get(rule)
-                if entry is None:
-                    entry = group["notices"][rule] = {**notices_of[i], "count": 0}
-                entry["count"] += 1
-        rank = {s: i for i, s in enumerate(STATUS_ORDER)}
-        return sorted(groups.values(), key=lambda g: (rank.get(g["status"], 9), g["profile"]["name"].casefold(),
-                                                      g["profile"]["id"] or "", -g["count"]))
-
-    def mailboxes_of(self, group: dict, limit: int | None = None) -> list[list]:
-        """A group's mailboxes as [id, name, email address, [notice rule ids]]."""
-        notices_of = self._notices
-        out = []
-        for number in group["rows"][:limit]:
-            ident, name, email, _p, _i, notices = self.rows[number]
-            out.append([ident, name, email, [notices_of[i]["rule"] for i in notices]])
-        return out
-
-    def page_json(self) -> str:
-        """What the page draws: summary, groups (their mailboxes come with
-        ``rows_json``, when a group is opened) and problems."""
-        self._groups = self.groups()
-        shown = [{k: v for k, v in g.items() if k != "rows"} for g in self._groups]
-        return json.dumps({"summary": self.summary(), "groups": shown, "problems": self.problems,
-                           "exit": self.exit_code()}, ensure_ascii=False)
-
-    def rows_json(self, group: int, limit: int) -> str:
-        """The mailboxes of one group of the last ``page_json``, at most ``limit``."""
-        return json.dumps(self.mailboxes_of(self._groups[group], limit), ensure_ascii=False)
-
-    def absolute_links(self, site_url: str) -> None:
-        """Finding links under the site's public address, so a terminal can open them."""
-        from urllib.parse import urljoin
-
-        for finding in [f for v in self.verdicts for f in v["findings"]] + self._notices:
-            if finding["link"]:
-                finding["link"] = urljoin(site_url, finding["link"])
-
-    def to_text(self, shown: int = 10, marks: dict | None = None) -> str:
-        marks = marks or _MARKS
-        arrow = "→" if marks["supported"] == _MARKS["supported"] else "->"
-        org, t = self.org, self.org._t
-        matrix, lang = org.matrix, org.lang
-        s = self.summary()
-        lines = [t("org.text.summary", mailboxes=s["mailboxes"], supported=s["supported"], limited=s["limited"],
-                   unsupported=s["unsupported"], unknown=s["unknown"], not_using=s[_NOT_USING])]
-
-        def listed(mailboxes) -> str:
-            names = [m[2] or m[1] or m[0] for m in mailboxes[:shown]]
-            more = len(mailboxes) - len(names)
-            return ", ".join(names) + (" " + t("org.text.more", count=more) if more > 0 else "")
-
-        for group in self.groups():
-            lines.append("")
-            count = group["count"]
-            mailboxes = self.mailboxes_of(group)
-            profile = group["profile"]
-            if group["status"] is None:
-                lines.append(t("org.text.not_using", count=count))
-                lines.append("  " + t("org.text.mailboxes", mailboxes=listed(mailboxes)))
-                continue
-            status = matrix.text("status." + group["status"], lang)
-            lines.append(f"{marks[group['status']]} " + t("org.text.group", profile=profile["name"] or profile["id"],
-                                                        id=profile["id"], count=count, status=status))
-            config = ", ".join(f"{k}={_word(v)}" for k, v in group["configuration"].items())
-            lines.append("  " + t("org.text.configuration", configuration=config))
-            for f in group["findings"]:
-                lines.append(f"  {marks[f['severity']]} [{matrix.text('severity.' + f['severity'], lang)}] {f['message']}")
-                if f.get("remedy"):
-                    remedy = f["remedy"]
-                    if f.get("remedy_source") == "project":
-                        remedy += f" ({matrix.text('remedy.project', lang)})"
-                    lines.append("    " + matrix.text("cli.remedy", lang, remedy=remedy))
-                if f.get("fix"):
-                    fix = ", ".join(f"{k}={_word(v)}" for k, v in f["fix"].items())
-                    lines.append("    " + t("org.text.fix", fix=fix))
-                lines.append("    " + matrix.text("cli.link", lang, link=f["link"]) + f"  ({f['rule']})")
-            for q in group["open_questions"]:
-                outcomes = ", ".join(f"{matrix.value_label(q['field'], v, lang)} {arrow} {matrix.text('status.' + st, lang)}"
-                                     for v, st in q["outcomes"].items())
-                lines.append("  ? " + t("org.text.open", field=q["field"], outcomes=outcomes, id=profile["id"]))
-            lines.append("  " + t("org.text.mailboxes", mailboxes=listed(mailboxes)))
-            for rule, notice in group["notices"].items():
-                which = [m for m in mailboxes if rule in m[3]]
-                lines.append(f"  {marks['info']} {notice['message']} ({len(which)}): {listed(which)}")
-        if self.problems:
-            lines.append("")
-            lines.append(t("org.text.problems", count=len(self.problems)))
-            lines.extend("  " + p["message"] for p in self.problems)
-        return "\n".join(lines)
-
-
-def _word(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list):
-        return ",".join(v)
-    return str(v)
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet must not read a name as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def parse_answers(items, matrix: Matrix, lang: str) -> dict:
     """``PROFILEID:field=value`` strings (or a mapping {profile: {field: value}})
     into answers per profile, each value checked against the contract."""
@@ -636,15 +641,15 @@ def parse_answers(items, matrix: Matrix, lang: str) -> dict:
     if isinstance(items, dict):
         for profile, fields in items.items():
             if not isinstance(fields, dict):
-                messages.append(matrix.text("org.error.answer_form", lang, given=str(profile)))
+                messages.append(matrix.text("org.error.answer_form", lang, given=printable(str(profile))))
                 continue
-            pairs.extend((str(profile), k, v) for k, v in fields.items())
-    else:
+            pairs.extend((str(profile), str(k), v) for k, v in fields.items())
+    elif isinstance(items, (list, tuple)) and all(isinstance(i, str) for i in items):
         for item in items:
             profile, sep, rest = item.partition(":")
             field, eq, value = rest.partition("=")
             if not sep or not eq or not profile or not field:
-                messages.append(matrix.text("org.error.answer_form", lang, given=item))
+                messages.append(matrix.text("org.error.answer_form", lang, given=printable(item)))
                 continue
             spec = matrix.fields.get(field)
             if spec is not None and spec["type"] == "boolean" and value in ("true", "false"):
@@ -652,15 +657,18 @@ def parse_answers(items, matrix: Matrix, lang: str) -> dict:
             elif spec is not None and spec["type"] == "multi":
                 value = value.split(",")
             pairs.append((profile, field, value))
+    else:
+        raise OrgError([matrix.text("org.error.answers_mapping", lang)])
     for profile, field, value in pairs:
         if field not in matrix.fields:
-            messages.append(matrix.text("error.unknown_field", lang, field=field, allowed=", ".join(matrix.fields)))
+            messages.append(matrix.text("error.unknown_field", lang, field=printable(field),
+                                        allowed=", ".join(matrix.fields)))
             continue
         problem = matrix._check_value(field, value, lang)
         if problem is not None:
-            messages.append(problem.message)
+            messages.append(printable(problem.message))
             continue
-        answers.setdefault(profile.lower(), {})[field] = value
+        answers.setdefault(profile.strip().lower(), {})[field] = value
     if messages:
         raise OrgError(messages)
     return answers
@@ -670,53 +678,113 @@ def parse_answers(items, matrix: Matrix, lang: str) -> dict:
 _state: dict = {}
 
 
+def _failure(lang) -> str:
+    """An unexpected error, said in the page's language, so the page can run again."""
+    try:
+        matrix = load_matrix()
+        text = matrix.text("page.org.internal", lang if lang in matrix.languages else matrix.default_language)
+    except Exception:  # the strings themselves cannot be read
+        text = "internal error"
+    return json.dumps({"errors": [text], "exit": 3}, ensure_ascii=False)
+
+
 def start(request: str) -> str:
     """``{"lang", "deployment", "answers"}``: begin reading files. Returns
     ``{"ok": true}`` or ``{"errors": [...]}``."""
+    _state.clear()
+    lang = None
     try:
         options = json.loads(request)
+        if not isinstance(options, dict):
+            raise ValueError("not an object")
         matrix = load_matrix()
         lang = options.get("lang") or matrix.default_language
         org = Organization(matrix, lang)
-        answers = parse_answers(options.get("answers") or {}, matrix, lang)
+        answers = parse_answers(options.get("answers") or {}, matrix, org.lang)
         deployment = options.get("deployment") or None
         if deployment is not None:
-            problem = matrix._check_value("deployment", deployment, lang)
+            problem = matrix._check_value("deployment", deployment, org.lang)
             if problem is not None:
                 raise OrgError([problem.message])
     except (OrgError, ConfigError) as exc:
-        return json.dumps({"errors": list(getattr(exc, "messages", None) or [str(exc)])}, ensure_ascii=False)
-    except ValueError:
-        return json.dumps({"errors": ["bad request"]})
-    _state.clear()
+        return json.dumps({"errors": list(getattr(exc, "messages", None) or [str(exc)]), "exit": 2},
+                          ensure_ascii=False)
+    except Exception:  # a request the page never sends
+        return _failure(lang)
     _state.update(org=org, answers=answers, deployment=deployment)
     return json.dumps({"ok": True})
 
 
 def add_file(name: str, text: str) -> str:
-    org = _state["org"]
-    before = len(org.mailboxes), len(org.profiles)
-    org.add_text(name, text)
-    return json.dumps({"mailboxes": len(org.mailboxes) - before[0], "profiles": len(org.profiles) - before[1]})
+    org = _state.get("org")
+    if org is None:
+        return _failure(None)
+    try:
+        before = len(org.mailboxes), len(org.profiles)
+        org.add_text(name, text)
+        return json.dumps({"mailboxes": len(org.mailboxes) - before[0], "profiles": len(org.profiles) - before[1]})
+    except Exception:
+        return _failure(org.lang)
+
+
+def add_file_bytes(name: str, data) -> str:
+    """One chosen file, as the browser read it: bytes (a JavaScript Uint8Array in
+    the page), decoded here exactly as the command line decodes a file."""
+    org = _state.get("org")
+    if org is None:
+        return _failure(None)
+    try:
+        raw = data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
+        before = len(org.mailboxes), len(org.profiles)
+        if len(raw) > MAX_FILE_BYTES:
+            org.refuse(name, Refusal("too_large", limit=size_text(MAX_FILE_BYTES)))
+        else:
+            org.add_bytes(name, raw)
+        del raw
+        return json.dumps({"mailboxes": len(org.mailboxes) - before[0], "profiles": len(org.profiles) - before[1]})
+    except Exception:
+        return _failure(org.lang)
 
 
 def finish(request: str | None = None) -> str:
     """Evaluate what was read (again, with new answers if the request gives
-    some) and return what the page draws."""
-    org = _state["org"]
-    if request:
-        options = json.loads(request)
-        try:
-            _state["answers"] = parse_answers(options.get("answers") or {}, org.matrix, org.lang)
-        except OrgError as exc:
-            return json.dumps({"errors": exc.messages}, ensure_ascii=False)
-    report = org.evaluate(_state["deployment"], _state["answers"])
-    _state["report"] = report
-    return report.page_json()
+    some) and return what the page draws; a refused file gives only the refusals,
+    as the command line does."""
+    org = _state.get("org")
+    if org is None:
+        return _failure(None)
+    try:
+        if request:
+            options = json.loads(request)
+            try:
+                _state["answers"] = parse_answers(options.get("answers") or {}, org.matrix, org.lang)
+            except OrgError as exc:
+                return json.dumps({"errors": exc.messages, "exit": 2}, ensure_ascii=False)
+        refused = refusal_lines(org)
+        if refused:
+            return json.dumps({"errors": refused, "exit": 2}, ensure_ascii=False)
+        report = org.evaluate(_state["deployment"], _state["answers"])
+        _state["report"] = report
+        return report.page_json()
+    except Exception:
+        return _failure(org.lang)
+
+
+def refusal_lines(org: Organization) -> list[str]:
+    """Why nothing is evaluated: the files refused, or no mailboxes at all."""
+    lines = [r["message"] for r in org.refusals]
+    if lines:
+        lines.append(org._t("org.refused", count=len(org.refusals)))
+    elif "mailbox" not in org.recognized:
+        lines.append(org._t("org.error.no_mailboxes"))
+    return lines
 
 
 def rows(group: int, limit: int) -> str:
-    return _state["report"].rows_json(group, limit)
+    report = _state.get("report")
+    if report is None:
+        return "[]"
+    return report.rows_json(group, limit)
 
 
 def export(fmt: str) -> str:

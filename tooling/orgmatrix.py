@@ -130,6 +130,17 @@ def check(checker, doc, rule_ids: set) -> None:
     if mixed["rule"] not in rule_ids:
         add(doc, mpath + ("rule",), f"unknown rule {mixed['rule']!r}; name a rule of the matrix's pages")
 
+    for table, cond in data["organization"].get("inactive", {}).items():
+        check_columns(("organization", "inactive", table), cond)
+    for ei, pair in enumerate(data["organization"].get("enabled", [])):
+        for part in ("flag", "column"):
+            table, _, column = pair[part].partition(".")
+            spec = tables.get(table, {}).get(column)
+            want = "boolean" if part == "flag" else "option"
+            if spec is None or spec["type"] != want:
+                add(doc, ("organization", "enabled", ei, part),
+                    f"{pair[part]!r} is not a{'' if want == 'boolean' else 'n'} {want} column of the tables")
+
     notice_seen = []
     for ni, notice in enumerate(data["notices"]):
         notice_seen.append((("notices", ni, "id"), notice["id"]))
@@ -162,7 +173,8 @@ def compile_mapping(data: dict, languages, page_link) -> dict:
             for t in data["tables"]
         },
         "rules": [{"id": r["id"], "when": r["when"], "set": r.get("set", {}), "add": r.get("add", {}),
-                   "source": sources[r["source"]]["url"]} for r in data["rules"]],
+                   "source": sources[r["source"]]["url"], **({"reading": r["reading"]} if r.get("reading") else {})}
+                  for r in data["rules"]],
         "candidates": data["candidates"],
         "organization": data["organization"],
         "notices": [{"id": n["id"], "when": n["when"], "message": n["message"], "link": link,

@@ -4,12 +4,13 @@
 // never leave the browser: they arrive here as text and stay in memory.
 //
 // Protocol, one request at a time:
-//   {id, type: "run", options: JSON string, files: [{name, text}]}
+//   {id, type: "run", options: JSON string, files: [{name, bytes: ArrayBuffer} or {name, text}]}
 //       -> {id, progress: {done, total, name}} per file, then {id, response}
 //   {id, type: "answers", request: JSON string} -> {id, response}
 //   {id, type: "rows", group, limit} -> {id, response}: one group's mailboxes
 //   {id, type: "export", format: "json" | "csv"} -> {id, response}
 // {type: "ready"} once loaded, {type: "failed", error} if loading failed.
+// Any request that fails answers {id, error}: the page says why and can run again.
 const assets = new URL("../assets/", import.meta.url);
 const manifest = fetch(new URL("checker/manifest.json", assets)).then((response) => {
   if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
@@ -74,7 +75,12 @@ async function start() {
         }
         files.forEach((file, index) => {
           self.postMessage({ id, progress: { done: index, total: files.length, name: file.name } });
-          org.add_file(file.name, file.text);
+          // Bytes are decoded by Python, as the command line decodes a file (UTF-8, UTF-16,
+          // or a refusal that names a workbook); pasted text arrives as text.
+          const added = JSON.parse(file.bytes ? org.add_file_bytes(file.name, new Uint8Array(file.bytes))
+            : org.add_file(file.name, file.text));
+          file.bytes = null;
+          if (added.errors) throw new Error(added.errors.join(" "));
         });
         self.postMessage({ id, progress: { done: files.length, total: files.length, name: "" } });
         self.postMessage({ id, response: org.finish() });
@@ -86,7 +92,9 @@ async function start() {
         self.postMessage({ id, response: org.export(format) });
       }
     } catch (error) {
-      self.postMessage({ id, error: String(error).split("\n").slice(-2).join(" ").slice(0, 300) });
+      // A Python error's last line names it; the page shows it in its own words.
+      const text = String((error && error.message) || error).trim().split("\n").slice(-1)[0];
+      self.postMessage({ id, error: text.slice(0, 300) || "error" });
     }
   };
   self.postMessage({ type: "ready" });

@@ -20,6 +20,9 @@ const filter = $("sss-org-filter");
 const fileInput = $("sss-org-files");
 const drop = $("sss-org-drop");
 const chosen = $("sss-org-chosen");
+const orgBox = $("sss-org-org");
+const tools = $("sss-org-tools");
+const runButton = $("sss-org-run");
 const ICON = { supported: "✔", limited: "!", unsupported: "✘", unknown: "?", info: "i" };
 const SHOWN = 500; // rows drawn per group; the downloads hold every mailbox
 
@@ -31,6 +34,10 @@ const el = (tag, attrs = {}, ...children) => {
   return node;
 };
 const label = (field) => (LABELS[field] ? LABELS[field].label : field);
+// A question's label names the setup it is asked for ("Authentication with Exchange
+// Online"); beside a profile of another kind, the plain name of the field is shown.
+const configLabel = (field, config) =>
+  field === "authentication" && config.email_system !== "exchange-online" ? S["page.org.label_authentication"] : label(field);
 const valueLabel = (field, value) => {
   const key = typeof value === "boolean" ? String(value) : Array.isArray(value) ? null : value;
   if (key === null) return value.map((v) => valueLabel(field, v)).join(", ");
@@ -49,11 +56,13 @@ function startWorker() {
     return;
   }
   runtime.hidden = false;
-  worker = new Worker(siteRoot + "javascripts/org-worker.mjs", { type: "module" });
-  worker.addEventListener("message", (event) => {
+  const current = new Worker(siteRoot + "javascripts/org-worker.mjs", { type: "module" });
+  worker = current;
+  current.addEventListener("message", (event) => {
     const msg = event.data;
     if (msg.type === "ready") {
       ready = true;
+      runtime.classList.remove("sss-failed");
       runtime.textContent = S["page.checker.ready"];
       root.dataset.ready = "true";
       return;
@@ -66,7 +75,29 @@ function startWorker() {
     if (msg.error) request.reject(new Error(msg.error));
     else request.resolve(msg.response);
   });
-  worker.addEventListener("error", (event) => failed(event.message || "worker error"));
+  current.addEventListener("error", (event) => {
+    event.preventDefault();
+    if (current !== worker) return;
+    const reason = event.message || "worker error";
+    if (!ready) return failed(reason);
+    restartWorker(reason);
+  });
+}
+
+// A worker that died or failed a request (out of memory, a fatal error of the
+// runtime): every pending request is answered with the reason, and a fresh worker
+// is started, so the next run starts clean.
+function restartWorker(reason) {
+  ready = false;
+  delete root.dataset.ready;
+  const old = worker;
+  worker = null;
+  if (old) old.terminate();
+  for (const request of pending.values()) request.reject(new Error(reason));
+  pending.clear();
+  runtime.hidden = false;
+  runtime.textContent = fill(S["page.org.worker_failed"], { error: reason });
+  startWorker();
 }
 
 function failed(error) {
@@ -84,7 +115,8 @@ function ask(message, onProgress) {
 }
 
 // ---- reading the files (with progress, in this tab only) ---------------------------
-let dropped = [];
+// The files chosen or dropped last: a new choice or drop replaces them.
+let selected = [];
 
 function readFile(file, index, total) {
   return new Promise((resolve, reject) => {
@@ -95,14 +127,15 @@ function readFile(file, index, total) {
         progress.textContent = fill(S["page.org.reading"], { file: file.name, percent, done: index + 1, total });
       }
     });
-    reader.addEventListener("load", () => resolve({ name: file.name, text: reader.result }));
+    reader.addEventListener("load", () => resolve({ name: file.name, bytes: reader.result }));
     reader.addEventListener("error", () => reject(new Error(fill(S["page.org.unreadable"], { file: file.name }))));
-    reader.readAsText(file);
+    // Bytes, decoded by the checker as the command line decodes a file.
+    reader.readAsArrayBuffer(file);
   });
 }
 
 function currentFiles() {
-  return [...fileInput.files, ...dropped];
+  return selected;
 }
 
 function showChosen() {
@@ -118,14 +151,35 @@ drop.addEventListener("dragleave", () => drop.classList.remove("sss-drop-over"))
 drop.addEventListener("drop", (event) => {
   event.preventDefault();
   drop.classList.remove("sss-drop-over");
-  dropped = dropped.concat([...event.dataTransfer.files]);
+  selected = [...event.dataTransfer.files];
+  fileInput.value = "";
   showChosen();
 });
-fileInput.addEventListener("change", showChosen);
+fileInput.addEventListener("change", () => {
+  selected = [...fileInput.files];
+  showChosen();
+});
+$("sss-org-clear").addEventListener("click", () => {
+  selected = [];
+  fileInput.value = "";
+  $("sss-org-paste").value = "";
+  showChosen();
+  last = null;
+  result.hidden = true;
+  delete result.dataset.state;
+  delete result.dataset.exit;
+  summaryBox.replaceChildren();
+  orgBox.replaceChildren();
+  groupsBox.replaceChildren();
+  problemsBox.replaceChildren();
+  progress.textContent = "";
+});
 
 // ---- running ------------------------------------------------------------------------
 let answers = {};
 let last = null;
+
+let running = false;
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -133,6 +187,24 @@ form.addEventListener("submit", async (event) => {
     progress.textContent = S["page.checker.loading"];
     return;
   }
+  if (running) return;
+  running = true;
+  runButton.disabled = true;
+  try {
+    await run();
+  } catch (error) {
+    // Whatever went wrong is said, and the form stays usable for the next run.
+    const reason = error.message || String(error);
+    progress.textContent = fill(S["page.org.worker_failed"], { error: reason });
+    result.dataset.state = "failed";
+    if (ready) restartWorker(reason);
+  } finally {
+    running = false;
+    runButton.disabled = false;
+  }
+});
+
+async function run() {
   const files = currentFiles();
   const texts = [];
   try {
@@ -157,7 +229,7 @@ form.addEventListener("submit", async (event) => {
       : S["page.org.evaluating"];
   });
   show(JSON.parse(response), performance.now() - started);
-});
+}
 
 async function answer(profile, field, value) {
   if (value === "") {
@@ -168,38 +240,58 @@ async function answer(profile, field, value) {
   }
   delete result.dataset.state;
   progress.textContent = S["page.org.evaluating"];
-  const response = await ask({ type: "answers", request: JSON.stringify({ answers }) });
-  show(JSON.parse(response));
+  try {
+    show(JSON.parse(await ask({ type: "answers", request: JSON.stringify({ answers }) })));
+  } catch (error) {
+    progress.textContent = fill(S["page.org.worker_failed"], { error: error.message || String(error) });
+    result.dataset.state = "failed";
+  }
 }
 
 // ---- showing ------------------------------------------------------------------------
 function show(report, ms) {
+  result.hidden = false;
   if (report.errors) {
-    progress.textContent = report.errors.join(" ");
+    // Refused files (or bad answers): the command line's lines, and no result, as it does.
+    last = null;
+    progress.textContent = "";
+    summaryBox.replaceChildren();
+    orgBox.replaceChildren();
+    groupsBox.replaceChildren();
+    tools.hidden = true;
+    problemsBox.replaceChildren(el("h3", {}, S["page.org.refused_title"]),
+      el("ul", { class: "sss-errors" }, ...report.errors.map((line) => el("li", {}, line))));
+    result.dataset.exit = String(report.exit || 2);
+    result.dataset.state = "done";
     return;
   }
   last = report;
+  tools.hidden = false;
   const s = report.summary;
   progress.textContent = fill(S["page.org.done"], { count: s.mailboxes, seconds: ms ? (ms / 1000).toFixed(1) : "-" });
   summaryBox.replaceChildren(summaryTable(s));
+  const said = [...report.org_lines, ...report.mixed_text];
+  orgBox.replaceChildren(...(said.length ? [el("ul", { class: "sss-org-notes" }, ...said.map((line) => el("li", {}, line)))] : []));
   drawGroups();
   problemsBox.replaceChildren();
-  if (report.problems.length) {
-    problemsBox.append(el("h3", {}, fill(S["page.org.problems"], { count: report.problems.length })),
-      el("ul", { class: "sss-errors" }, ...report.problems.map((p) => el("li", {}, p.message))));
+  if (report.problem_lines.length) {
+    const count = Object.values(report.problem_counts).reduce((a, b) => a + b, 0);
+    problemsBox.append(el("h3", {}, fill(S["page.org.problems"], { count })),
+      el("ul", { class: "sss-errors" }, ...report.problem_lines.map((line) => el("li", {}, line))));
   }
-  result.hidden = false;
   result.dataset.exit = String(report.exit);
   result.dataset.state = "done";
 }
 
 function summaryTable(s) {
-  const rows = [["supported", s.supported], ["limited", s.limited], ["unsupported", s.unsupported],
-    ["unknown", s.unknown]].map(([status, n]) =>
-    el("tr", { "data-count": status }, el("th", { scope: "row" }, `${ICON[status]} ${S["status." + status]}`), el("td", {}, String(n))));
-  rows.push(el("tr", { "data-count": "not_using_server_side_sync" }, el("th", { scope: "row" }, S["page.org.not_using"]),
-    el("td", {}, String(s.not_using_server_side_sync))));
-  rows.unshift(el("tr", { "data-count": "mailboxes" }, el("th", { scope: "row" }, S["page.org.mailboxes"]), el("td", {}, String(s.mailboxes))));
+  const row = (key, label, n) => el("tr", { "data-count": key }, el("th", { scope: "row" }, label), el("td", {}, String(n)));
+  const rows = ["supported", "limited", "unsupported", "unknown"].map((status) =>
+    row(status, `${ICON[status]} ${S["status." + status]}`, s[status]));
+  rows.push(row("not_using_server_side_sync", S["page.org.not_using"], s.not_using_server_side_sync));
+  rows.push(row("inactive", S["page.org.inactive"], s.inactive));
+  rows.push(row("not_evaluated", S["page.org.not_evaluated"], s.not_evaluated));
+  rows.unshift(row("mailboxes", S["page.org.mailboxes"], s.mailboxes));
+  if (s.duplicates) rows.push(row("duplicates", S["page.org.duplicates"], s.duplicates));
   return el("table", { class: "sss-org-summary" }, el("tbody", {}, ...rows));
 }
 
@@ -208,24 +300,33 @@ filter.addEventListener("change", drawGroups);
 function drawGroups() {
   if (!last) return;
   const wanted = filter.value;
-  const shown = last.groups.filter((g) => !wanted || (g.status || "not_using") === wanted);
+  const kind = (g) => g.status || { not_using_server_side_sync: "not_using" }[g.state] || g.state;
+  const shown = last.groups.filter((g) => !wanted || kind(g) === wanted);
   groupsBox.replaceChildren(...shown.map(drawGroup));
 }
 
 function drawGroup(group) {
   const count = group.count;
-  const status = group.status || "not_using";
+  const status = group.status || { not_using_server_side_sync: "not_using" }[group.state] || group.state;
   const box = el("section", { class: "sss-org-group sss-status-" + status, "data-status": status,
-    "data-profile": group.profile.id || "" });
-  if (!group.status) {
+    "data-state": group.state, "data-profile": group.profile.id || "" });
+  if (group.state === "not_using_server_side_sync") {
     box.append(el("h3", {}, fill(S["page.org.group_not_using"], { count })));
+  } else if (group.state === "inactive") {
+    box.append(el("h3", {}, fill(S["page.org.group_inactive"], { count, reason: group.reason })));
+  } else if (group.state === "not_evaluated") {
+    box.append(el("h3", {}, el("span", { class: "sss-icon", "aria-hidden": "true" }, ICON.unknown + " "),
+      fill(S["page.org.group_not_evaluated"], { count })));
   } else {
     box.append(el("h3", {}, el("span", { class: "sss-icon", "aria-hidden": "true" }, ICON[group.status] + " "),
       fill(S["page.org.group"], { profile: group.profile.name || group.profile.id, count, status: S["status." + group.status] })));
-    const config = Object.entries(group.configuration).map(([k, v]) => `${label(k)}: ${valueLabel(k, v)}`).join(" · ");
+    const config = Object.entries(group.configuration)
+      .map(([k, v]) => `${configLabel(k, group.configuration)}: ${valueLabel(k, v)}`).join(" · ");
     box.append(el("p", { class: "sss-meta" }, S["page.org.configuration"] + " " + config));
+    group.readings.forEach((r) => box.append(drawReading(group, r)));
     if (group.findings.length) box.append(el("ul", { class: "sss-findings" }, ...group.findings.map(drawFinding)));
-    const answered = Object.keys(answers[group.profile.id] || {});
+    const answered = Object.keys(answers[group.profile.id] || {})
+      .filter((field) => !group.readings.some((r) => field in r.set));
     if (group.open_questions.length || answered.length) box.append(drawQuestions(group, answered));
   }
   // The rows come from the worker and are drawn when the list is opened:
@@ -237,17 +338,34 @@ function drawGroup(group) {
     details.dataset.drawn = "true";
     const mailboxes = JSON.parse(await ask({ type: "rows", group: report.groups.indexOf(group), limit: SHOWN }));
     if (report !== last) return; // a newer result replaced this one meanwhile
-    const rows = mailboxes.map(([id, name, email, notices]) =>
-      el("tr", { "data-mailbox": id }, el("td", {}, name), el("td", {}, email),
-        el("td", {}, notices.map((r) => group.notices[r].message).join(" "))));
+    const why = group.state === "not_evaluated";
+    const rows = mailboxes.map(([id, name, email, notices, reason]) =>
+      el("tr", { "data-mailbox": id || "" }, el("td", {}, name), el("td", {}, email),
+        el("td", {}, why ? reason || "" : notices.map((r) => group.notices[r].message).join(" "))));
     details.append(el("table", { class: "sss-org-mailboxes" },
       el("thead", {}, el("tr", {}, el("th", {}, S["page.org.col_name"]), el("th", {}, S["page.org.col_email"]),
-        el("th", {}, S["page.org.col_notices"]))),
+        el("th", {}, S[why ? "page.org.col_reason" : "page.org.col_notices"]))),
       el("tbody", {}, ...rows)));
     if (count > SHOWN) details.append(el("p", { class: "sss-meta" }, fill(S["page.org.more_rows"], { count: count - SHOWN })));
     details.dataset.ready = "true";
   });
   box.append(details);
+  return box;
+}
+
+// A reading the records allow but do not prove: said, with a way to state otherwise.
+function drawReading(group, reading) {
+  const profile = group.profile.id;
+  const box = el("div", { class: "sss-org-reading", "data-reading": reading.rule },
+    el("p", {}, el("strong", {}, `${ICON.info} `), reading.message));
+  Object.keys(reading.set).filter((field) => field === "server_profile").forEach((field) => {
+    const id = `sss-org-r-${profile}-${field}`;
+    const select = el("select", { id, "data-field": field, "data-profile": profile },
+      el("option", { value: "" }, S["page.checker.not_stated"]),
+      ...Object.entries(LABELS[field].values).map(([value, text]) => el("option", { value }, text)));
+    select.addEventListener("change", () => answer(profile, field, select.value));
+    box.append(el("p", { class: "sss-q" }, el("label", { for: id }, S["page.org.reading_answer"]), " ", select));
+  });
   return box;
 }
 
@@ -301,6 +419,39 @@ async function download(format) {
 }
 $("sss-org-json").addEventListener("click", () => download("json"));
 $("sss-org-csv").addEventListener("click", () => download("csv"));
+
+// ---- the two ways to get the files, built from the organization's address ----------------
+const routes = $("sss-org-routes");
+if (routes) {
+  const host = $("sss-org-host");
+  const oneliner = $("sss-org-oneliner");
+  const template = oneliner.textContent;
+  const update = () => {
+    let origin = null;
+    const typed = host.value.trim();
+    if (typed) {
+      try {
+        const url = new URL(/^https?:\/\//i.test(typed) ? typed : "https://" + typed);
+        if (url.protocol === "https:" && /^[a-z0-9.-]+\.[a-z]{2,}$/i.test(url.hostname)) origin = url.origin;
+      } catch (error) {
+        origin = null;
+      }
+    }
+    $("sss-org-host-problem").hidden = !typed || Boolean(origin);
+    for (const link of routes.querySelectorAll("a[data-query]")) {
+      const address = (origin || "https://HOST") + "/" + routes.dataset[link.dataset.query];
+      link.textContent = address;
+      if (origin) {
+        link.href = address;
+        link.target = "_blank";
+        link.rel = "noopener";
+      } else link.removeAttribute("href");
+    }
+    oneliner.textContent = template.replace("https://HOST/", (origin || "https://HOST") + "/");
+  };
+  host.addEventListener("input", update);
+  update();
+}
 
 form.hidden = false;
 startWorker();
