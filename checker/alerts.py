@@ -32,11 +32,17 @@ from datetime import datetime, timezone
 from . import explain as _explain
 
 __all__ = ["Alert", "AlertsError", "latest_alerts", "group_by_cause", "summary_lines", "records_of",
-           "LEVELS", "TRACELOG_SELECT"]
+           "LEVELS", "TRACELOG_SELECT", "TRACELOG_ENTITY_SET", "TRACELOG_QUERY", "plural", "group_line"]
 
 LEVELS = {1: "information", 2: "warning", 3: "error"}
 # The columns the reader uses (README documents the whole request).
 TRACELOG_SELECT = ("tracelogid", "_regardingobjectid_value", "level", "tracecode", "text", "createdon", "modifiedon")
+TRACELOG_ENTITY_SET = "tracelogs"
+# The request for the last 30 days of warnings and errors (README: "Reading alerts"),
+# relative to the Web API's root; the org page builds its link from it.
+TRACELOG_QUERY = (TRACELOG_ENTITY_SET + "?$select=" + ",".join(TRACELOG_SELECT)
+                  + "&$filter=level ge 2 and Microsoft.Dynamics.CRM.LastXDays(PropertyName='modifiedon',PropertyValue=30)"
+                  + "&$orderby=modifiedon desc")
 _LOOKUP = "_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname"
 _MAX_TEXT = _explain.MAX_BYTES  # characters of an alert's text looked at (a trace's text is at most 2,000)
 _OLDEST = datetime.min.replace(tzinfo=timezone.utc)
@@ -191,10 +197,25 @@ def group_by_cause(alerts: dict[str, Alert], lang: str, data: dict | None = None
     return out
 
 
-def summary_lines(groups: list[dict], lang: str, data: dict | None = None) -> list[str]:
-    """One line per group, as the summary says it: "14 mailbox(es): the owner lacks privileges"."""
+def plural(count: int, lang: str) -> str:
+    """The plural category of `count` (CLDR): "one" or "other". Portuguese
+    counts 0 and 1 as "one", English 1 alone."""
+    if lang.split("-")[0] == "pt":
+        return "one" if count in (0, 1) else "other"
+    return "one" if count == 1 else "other"
+
+
+def group_line(group: dict, lang: str, data: dict | None = None) -> str:
+    """One group as the summary says it: "14 mailboxes: the owner lacks privileges"."""
     data = data or _explain.errors_data()
-    template = data["strings"]["alerts.group"][lang]
+    key = "alerts.group_one" if plural(group["count"], lang) == "one" else "alerts.group"
+    title = group["title"] if group.get("title") else data["strings"]["alerts.unexplained"][lang]
+    return _explain.fill_placeholders(data["strings"][key][lang], {"count": str(group["count"]), "title": title})
+
+
+def summary_lines(groups: list[dict], lang: str, data: dict | None = None) -> list[str]:
+    """One line per group, as the summary says it: "14 mailboxes: the owner lacks privileges"."""
+    data = data or _explain.errors_data()
     titles = {e["id"]: e["title"][lang] for e in data["errors"]}
-    return [template.replace("{count}", str(g["count"])).replace(
-        "{title}", titles[g["cause"]] if g["cause"] else data["strings"]["alerts.unexplained"][lang]) for g in groups]
+    return [group_line({"count": g["count"], "title": titles[g["cause"]] if g["cause"] else None}, lang, data)
+            for g in groups]

@@ -39,7 +39,7 @@ EXIT_MATCHED, EXIT_UNKNOWN, EXIT_INPUT, EXIT_FAILED = 0, 1, 2, 3
 STRING_KEYS = ("explain.meaning", "explain.action", "explain.project", "explain.source", "explain.codes",
                "explain.related", "explain.fix", "explain.fix_when", "explain.count", "explain.unknown",
                "explain.index", "explain.empty", "explain.too_large", "explain.not_text", "explain.cannot_read",
-               "alerts.group", "alerts.unexplained",
+               "alerts.group", "alerts.group_one", "alerts.unexplained",
                "page.title", "page.intro", "page.paste", "page.run", "page.private", "page.noscript",
                "page.result", "page.list_title", "page.cli", "page.alerts_here", "page.codes", "page.patterns", "page.retries")
 

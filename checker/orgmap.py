@@ -27,6 +27,8 @@ from itertools import product
 
 from .engine import SEVERITY_RANK, ConfigError, Matrix, load_matrix
 from .inputs import printable
+from .orgalerts import AlertRecords, is_alert
+from .orgalerts import ENTITY_SET as ALERTS_SET
 from .orgread import MAX_FILE_BYTES, Refusal, decode, events, size_text
 from .orgreport import Report
 
@@ -123,6 +125,7 @@ class Organization:
         self.duplicates = {"mailbox": 0, "emailserverprofile": 0, "file": 0}
         self._digests: set = set()
         self._seen: dict[str, dict] = {}
+        self.alerts = AlertRecords()            # tracelog records and last-error columns
 
     @staticmethod
     def _lower(cond: dict) -> dict:
@@ -232,6 +235,9 @@ class Organization:
             at = context.find(entity)
             if at >= 0 and context[at + len(entity):at + len(entity) + 1] in ("", "(", "/"):
                 return kind
+        at = context.find("#" + ALERTS_SET)
+        if at >= 0 and context[at + len(ALERTS_SET) + 1:at + len(ALERTS_SET) + 2] in ("", "(", "/"):
+            return "tracelog"
         return None
 
     def _record(self, file: _File, index: int, record) -> None:
@@ -244,6 +250,8 @@ class Organization:
             kind = "mailbox"
         elif self.profile_table["key"] in record:
             kind = "emailserverprofile"
+        elif is_alert(record):
+            kind = "tracelog"
         else:
             kind = file.kind
         if kind is None:
@@ -255,6 +263,8 @@ class Organization:
         self.recognized.add(kind)
         if kind == "mailbox":
             self._mailbox(file.name, index, record)
+        elif kind == "tracelog":
+            self.alerts.add(self, file.name, index, record)
         else:
             self._profile(file.name, index, record)
 
@@ -349,6 +359,7 @@ class Organization:
             ident = None
         else:
             ident = ident.strip().lower()
+            self.alerts.mailbox(ident, record)
         values = self._values("mailbox", self.mailbox_table, record)
         if values and values[0] is None:
             message = self._bad_value(file, ident or f"#{index}", values)
@@ -383,8 +394,9 @@ class Organization:
 
     def missing_pages(self) -> list[str]:
         """Tables whose every page still names a next one: the last pages were not given."""
-        return [self.profile_table["entity_set"] if t == "emailserverprofile" else self.mailbox_table["entity_set"]
-                for t, (pages, linked) in sorted(self.pages.items()) if pages and pages == linked]
+        sets = {"emailserverprofile": self.profile_table["entity_set"], "mailbox": self.mailbox_table["entity_set"],
+                "tracelog": ALERTS_SET}
+        return [sets[t] for t, (pages, linked) in sorted(self.pages.items()) if pages and pages == linked]
 
     def _effective(self, values: dict) -> dict:
         """The mailbox's columns with each delivery method whose item the record
@@ -513,8 +525,11 @@ class Organization:
                 report.add_mailbox(ident, name, email, profile_id, None, (), "not_evaluated", known[1])
                 continue
             report.add_mailbox(ident, name, email, profile_id, known[0], known[1], "evaluated", None)
+        problems = (list(self.problems), dict(self.problem_counts))
+        self.alerts.attach(self, report)  # its problems belong to this evaluation alone
         report.problems = list(self.problems)
         report.problem_counts = dict(self.problem_counts)
+        self.problems, self.problem_counts = problems
         return report
 
     def _reading(self, rule_id: str) -> dict:
@@ -776,7 +791,7 @@ def refusal_lines(org: Organization) -> list[str]:
     if lines:
         lines.append(org._t("org.refused", count=len(org.refusals)))
     elif "mailbox" not in org.recognized:
-        lines.append(org._t("org.error.no_mailboxes"))
+        lines.append(org._t("org.error.alerts_only" if "tracelog" in org.recognized else "org.error.no_mailboxes"))
     return lines
 
 

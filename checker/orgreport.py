@@ -23,6 +23,7 @@ import json
 from json.encoder import encode_basestring
 
 from .inputs import printable
+from .orgalerts import empty as empty_alerts
 
 __all__ = ["Report", "STATES", "STATUS_ORDER"]
 
@@ -48,6 +49,7 @@ class Report:
         self.extras: dict[str, dict] = {}     # mailbox id -> extra fields (see annotate)
         self._notices = [org._notice(n) for n in org.notices]
         self._groups: list[dict] = []
+        self.alerts: dict = empty_alerts()    # set by the alerts' attach (checker.orgalerts)
 
     def add_verdict(self, verdict: dict) -> int:
         self.verdicts.append(verdict)
@@ -167,16 +169,21 @@ class Report:
         yield ((first if parts else "") + ",\n".join(parts) + '\n],\n"problems": '
                + dumps(self.problems, ensure_ascii=False)
                + ',\n"problem_counts": ' + dumps(self.problem_counts)
-               + ',\n"organization": ' + dumps(self.organization(), ensure_ascii=False) + "}")
+               + ',\n"organization": ' + dumps(self.organization(), ensure_ascii=False)
+               + ',\n"alerts": ' + dumps(self.alerts, ensure_ascii=False) + "}")
 
     # -- CSV ------------------------------------------------------------------
     def to_csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         extra_columns = sorted({k for fields in self.extras.values() for k in fields})
+        # A mailbox's alert: its group (1 = the worst cause), level and cause in plain
+        # cells a spreadsheet can sort and filter by, then the whole alert as JSON.
+        alert_columns = ["alert_group", "alert_level", "alert_cause", "alert_title"] if "alert" in extra_columns else []
+        titles = {g["cause"]: g["title"] for g in self.alerts["groups"]}
         writer.writerow(["mailboxid", "name", "emailaddress", "emailserverprofileid", "profile_name",
                          "uses_server_side_sync", "state", "reason", "status", "rules", "open_questions",
-                         "configuration", *extra_columns])
+                         "configuration", *alert_columns, *extra_columns])
         for ident, name, email, profile_id, index, notices, state, reason in self.rows:
             if index is None:
                 tail = ("", "", "", "")
@@ -186,9 +193,12 @@ class Report:
                         ";".join(q["field"] for q in v["open_questions"]),
                         json.dumps(v["configuration"], ensure_ascii=False, sort_keys=True))
             more = self.extras.get(ident, {})
+            alert = more.get("alert") if alert_columns else None
+            plain = ([str(alert["group"]), alert["level"] or "", alert["cause"] or "", _cell(titles.get(alert["cause"], ""))]
+                     if alert else ["", "", "", ""] if alert_columns else [])
             writer.writerow([_cell(ident or ""), _cell(name), _cell(email), _cell(profile_id or ""),
                              _cell(self.profile_name(profile_id)), "false" if state == _NOT_USING else "true",
-                             state, _cell(reason or ""), *tail,
+                             state, _cell(reason or ""), *tail, *plain,
                              *(_cell(json.dumps(more[c], ensure_ascii=False)) if c in more else ""
                                for c in extra_columns)])
         return out.getvalue()
@@ -256,7 +266,8 @@ class Report:
         return json.dumps({"summary": self.summary(), "groups": shown, "problems": self.problems,
                            "problem_counts": self.problem_counts, "organization": self.organization(),
                            "org_lines": self.org_lines(), "mixed_text": self.mixed_lines(),
-                           "problem_lines": self.problem_lines(),
+                           "problem_lines": self.problem_lines(), "alerts": self.alerts,
+                           "alert_lines": self.alert_lines(),
                            "deployment": org.deployment(None), "exit": self.exit_code()}, ensure_ascii=False)
 
     def rows_json(self, group: int, limit: int) -> str:
@@ -315,6 +326,49 @@ class Report:
                 lines.append(t("org.text.more_problems", count=count - kept.get(code, 0), code=code))
         return lines
 
+    def alert_lines(self) -> list[str]:
+        """What the alerts say first: how many mailboxes have one, and how every
+        alert record read was counted (none when nothing about alerts was given)."""
+        a = self.alerts
+        if not (a["records"] or a["mailboxes"]):
+            return []
+        t = self.org._t
+        lines = [t("org.alerts.heading", count=a["mailboxes"])]
+        if a["records"]:
+            lines.append(t("org.alerts.read", records=a["records"], latest=a["latest"], older=a["older"],
+                           information=a["information"], unmatched=a["unmatched"]))
+        return lines
+
+    def _alert_text(self, marks: dict, shown: int) -> list[str]:
+        """The mailboxes grouped by the cause of their latest alert, worst first,
+        each cause explained once."""
+        from .explain import errors_data, fill_placeholders
+
+        head = self.alert_lines()
+        if not head:
+            return []
+        data = errors_data(self.org.matrix.data)
+        lang = self.org.lang
+
+        def et(key, **values):
+            return fill_placeholders(data["strings"][key][lang], {k: str(v) for k, v in values.items()})
+
+        names = {r[0]: r for r in self.rows}
+        lines = ["", head[0]]
+        for group in self.alerts["groups"]:
+            mark = marks["unsupported"] if group["level"] == "error" else marks["limited"]
+            lines.append(f"{mark} {group['line']}")
+            e = group["explanation"]
+            if e:
+                own = f" ({et('explain.project')})" if e["remedy_source"] == "project" else ""
+                lines.append(f"    {et('explain.meaning')}: {e['meaning']}")
+                lines.append(f"    {et('explain.action')}: {e['action']}{own}")
+                lines.append(f"    {et('explain.source', date=e['source']['date'])}: {e['source']['url']}")
+            rows = [names[m] for m in group["mailboxes"] if m in names]
+            lines.append("    " + self.org._t("org.text.mailboxes", mailboxes=self._listed(rows, shown)))
+        lines.extend(head[1:])
+        return lines
+
     def to_text(self, shown: int = 10, marks: dict | None = None) -> str:
         marks = marks or _MARKS
         arrow = "→" if marks["supported"] == _MARKS["supported"] else "->"
@@ -325,6 +379,7 @@ class Report:
                    unsupported=s["unsupported"], unknown=s["unknown"], not_using=s[_NOT_USING],
                    inactive=s["inactive"], not_evaluated=s["not_evaluated"])]
         lines += self.org_lines()
+        lines += self._alert_text(marks, shown)
         if self.mixed:
             lines.append("")
             lines.append(f"{marks['limited']} " + self.mixed_lines()[0])

@@ -99,8 +99,8 @@ def test_groups_come_worst_first_and_say_how_many_mailboxes():
         ("err-approval-required", 3, "warning"),
         (None, 1, "warning"),
     ]
-    assert summary_lines(groups, "en")[0] == "2 mailbox(es): The mailbox user lacks sufficient privileges"
-    assert summary_lines(groups, "pt-BR")[-1] == "1 caixa(s) de correio: alerta sem causa conhecida"
+    assert summary_lines(groups, "en")[0] == "2 mailboxes: The mailbox user lacks sufficient privileges"
+    assert summary_lines(groups, "pt-BR")[-1] == "1 caixa de correio: alerta sem causa conhecida"
     assert groups[0]["mailboxes"] == [mid(4), mid(5)]
 
 
