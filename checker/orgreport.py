@@ -194,8 +194,11 @@ class Report:
                         json.dumps(v["configuration"], ensure_ascii=False, sort_keys=True))
             more = self.extras.get(ident, {})
             alert = more.get("alert") if alert_columns else None
-            plain = ([str(alert["group"]), alert["level"] or "", alert["cause"] or "", _cell(titles.get(alert["cause"], ""))]
-                     if alert else ["", "", "", ""] if alert_columns else [])
+            if isinstance(alert, dict):
+                plain = [str(alert.get("group") or ""), str(alert.get("level") or ""), str(alert.get("cause") or ""),
+                         _cell(titles.get(alert.get("cause"), ""))]
+            else:
+                plain = ["", "", "", ""] if alert_columns else []
             writer.writerow([_cell(ident or ""), _cell(name), _cell(email), _cell(profile_id or ""),
                              _cell(self.profile_name(profile_id)), "false" if state == _NOT_USING else "true",
                              state, _cell(reason or ""), *tail, *plain,

@@ -198,7 +198,7 @@ def test_full_export_over_two_pages():
     assert sum(s[k] for k in ("supported", "limited", "unsupported", "unknown", "not_using_server_side_sync",
                               "inactive", "not_evaluated")) == 13
     assert s["inactive"] == s["not_evaluated"] == s["duplicates"] == 0 and s["missing_pages"] == []
-    assert list(report) == ["summary", "mailboxes", "problems", "problem_counts", "organization"]
+    assert list(report) == ["summary", "mailboxes", "problems", "problem_counts", "organization", "alerts"]
     assert list(names["Ana Lima"]) == ["mailboxid", "name", "emailaddress", "emailserverprofileid",
                                        "uses_server_side_sync", "state", "reason", "status", "configuration",
                                        "findings", "open_questions", "readings"]
