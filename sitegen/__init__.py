@@ -280,7 +280,7 @@ def org_context(loaded: tooling.Loaded, lang: str) -> dict:
     """What the page "Check your organization" needs: the compiled mapping, and
     its script's strings and labels in the page's language as inert JSON."""
     if not loaded.dataverse:
-        return {"dataverse": None, "org_data": "{}", "source_titles": {}, "deployment_values": []}
+        return {"dataverse": None, "org_data": "{}", "source_titles": {}, "deployment_values": [], "tracelogs_query": ""}
     strings = {k: v[lang] for k, v in loaded.strings.items()
                if k.startswith(("page.org.", "status.", "severity.", "cli.remedy", "page.checker.", "remedy."))}
     labels = {q["id"]: {"label": q["label"][lang], "type": q["type"],
@@ -291,8 +291,10 @@ def org_context(loaded: tooling.Loaded, lang: str) -> dict:
     from tooling import orgmatrix
 
     compiled = orgmatrix.compile_mapping(loaded.dataverse[1], loaded.languages, tooling.page_link)
+    from checker.alerts import TRACELOG_QUERY
+
     return {"dataverse": compiled, "org_data": text.replace("</", "<\\/"), "source_titles": titles,
-            "deployment_values": deployment["values"]}
+            "deployment_values": deployment["values"], "tracelogs_query": TRACELOG_QUERY}
 
 
 def troubleshooting_context(errors: dict, lang: str, entry_pages: dict | None = None) -> dict:

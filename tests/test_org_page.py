@@ -21,6 +21,7 @@ SETS = {
     "mixed": ["profiles.json", "mixed-mailboxes.json"],
     "broken": ["broken-profiles.json", "broken-mailboxes.json"],
     "onprem": ["onprem-profiles.json", "onprem-mailboxes.json"],
+    "alerts": FULL + ["tracelogs.json"],
 }
 
 
@@ -242,6 +243,9 @@ def test_the_query_links_and_the_command_use_the_typed_address(page, base_url): 
     link = page.get_attribute("#sss-org-link-mailboxes", "href")
     assert link.startswith("https://contoso.crm4.dynamics.com/api/data/v9.2/mailboxes?$select=mailboxid,")
     assert '$org = "https://contoso.crm4.dynamics.com/"' in page.inner_text("#sss-org-oneliner")
+    alerts = page.get_attribute("#sss-org-link-tracelogs", "href")
+    assert alerts.startswith("https://contoso.crm4.dynamics.com/api/data/v9.2/tracelogs?$select=tracelogid,")
+    assert "LastXDays" in alerts and "tracelogs?`$select=" in page.inner_text("#sss-org-oneliner")
     page.fill("#sss-org-host", "javascript:alert(1)")
     assert page.get_attribute("#sss-org-link-mailboxes", "href") is None
     assert page.is_visible("#sss-org-host-problem")
@@ -253,3 +257,41 @@ def test_labels_fit_the_profile(page, base_url):  # noqa: F811
     assert "Authentication with Exchange Online" not in pop3 and "The profile's authentication" in pop3
     exo = page.text_content('#sss-org-groups section[data-profile="aaaa0000-0000-4000-8000-000000000001"]')
     assert "Authentication with Exchange Online" in exo
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_alerts_explained_and_grouped_as_the_command_line_says(page, base_url, lang):  # noqa: F811
+    names = SETS["alerts"]
+    run_page(page, base_url, lang, names)
+    expected, code = cli_json(names, lang)
+    assert page.get_attribute("#sss-org-result", "data-exit") == str(code)
+    drawn = page.eval_on_selector_all("#sss-org-alerts li.sss-org-alert > p:first-child strong",
+                                      "els => els.map(e => e.textContent.slice(2))")
+    assert drawn == [g["line"] for g in expected["alerts"]["groups"]] and len(drawn) == 6
+    causes = page.eval_on_selector_all("#sss-org-alerts li.sss-org-alert", "els => els.map(e => e.dataset.cause)")
+    assert causes == [g["cause"] or "" for g in expected["alerts"]["groups"]]
+    owner = next(g for g in expected["alerts"]["groups"] if g["cause"] == "err-owner-lacks-privileges")
+    source = owner["explanation"]["source"]["url"]
+    assert page.get_attribute('#sss-org-alerts li[data-cause="err-owner-lacks-privileges"] a[data-source]', "href") == source
+    text = cli(names, "--lang", lang).stdout
+    assert page.inner_text("#sss-org-alerts [data-alerts=read]") in text
+    # each mailbox's row carries its latest alert, with the Microsoft page
+    section = '#sss-org-groups section[data-profile="aaaa0000-0000-4000-8000-000000000005"]'
+    sections = page.locator(section)
+    for n in range(sections.count()):  # the profile's mailboxes may have different verdicts
+        sections.nth(n).locator("details summary").click()
+        sections.nth(n).locator("details[data-ready] table").wait_for()
+    cells = page.eval_on_selector_all(section + " td[data-alert]", "els => els.map(e => e.dataset.alert)")
+    assert cells == ["err-host-not-found", "err-host-not-found"]  # the profile's alert, on both its mailboxes
+    link = page.get_attribute(section + ' td[data-alert] a[data-source]', "href")
+    assert link.endswith("/email-cannot-be-received-mailbox")
+
+
+def test_alerts_alone_are_refused_on_the_page(page, base_url):  # noqa: F811
+    page.goto(base_url + "en/org/")
+    page.wait_for_selector("#sss-org[data-ready=true]", timeout=READY)
+    choose_and_run(page, [FIX / "tracelogs.json"])
+    result = cli(["tracelogs.json"], "--lang", "en")
+    assert page.get_attribute("#sss-org-result", "data-exit") == "2" == str(result.returncode)
+    shown = page.eval_on_selector_all("#sss-org-problems li", "els => els.map(e => e.textContent)")
+    assert shown == result.stderr.strip().splitlines()

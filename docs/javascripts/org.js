@@ -21,6 +21,7 @@ const fileInput = $("sss-org-files");
 const drop = $("sss-org-drop");
 const chosen = $("sss-org-chosen");
 const orgBox = $("sss-org-org");
+const alertsBox = $("sss-org-alerts");
 const tools = $("sss-org-tools");
 const runButton = $("sss-org-run");
 const ICON = { supported: "✔", limited: "!", unsupported: "✘", unknown: "?", info: "i" };
@@ -170,6 +171,7 @@ $("sss-org-clear").addEventListener("click", () => {
   delete result.dataset.exit;
   summaryBox.replaceChildren();
   orgBox.replaceChildren();
+  alertsBox.replaceChildren();
   groupsBox.replaceChildren();
   problemsBox.replaceChildren();
   progress.textContent = "";
@@ -257,6 +259,7 @@ function show(report, ms) {
     progress.textContent = "";
     summaryBox.replaceChildren();
     orgBox.replaceChildren();
+    alertsBox.replaceChildren();
     groupsBox.replaceChildren();
     tools.hidden = true;
     problemsBox.replaceChildren(el("h3", {}, S["page.org.refused_title"]),
@@ -272,6 +275,7 @@ function show(report, ms) {
   summaryBox.replaceChildren(summaryTable(s));
   const said = [...report.org_lines, ...report.mixed_text];
   orgBox.replaceChildren(...(said.length ? [el("ul", { class: "sss-org-notes" }, ...said.map((line) => el("li", {}, line)))] : []));
+  alertsBox.replaceChildren(...drawAlerts(report));
   drawGroups();
   problemsBox.replaceChildren();
   if (report.problem_lines.length) {
@@ -281,6 +285,52 @@ function show(report, ms) {
   }
   result.dataset.exit = String(report.exit);
   result.dataset.state = "done";
+}
+
+// The mailboxes grouped by the cause of their latest alert, worst first, each
+// cause explained once with its Microsoft page (the command line's text says the same).
+function drawAlerts(report) {
+  const lines = report.alert_lines;
+  if (!lines.length) return [];
+  const items = report.alerts.groups.map((g) => {
+    const item = el("li", { class: "sss-org-alert", "data-cause": g.cause || "", "data-level": g.level || "" },
+      el("p", {}, el("strong", {}, `${g.level === "error" ? ICON.unsupported : ICON.limited} ${g.line}`)));
+    const e = g.explanation;
+    if (e) item.append(...drawExplanation(e));
+    return item;
+  });
+  const out = [el("h3", {}, S["page.org.alerts_title"]), el("p", {}, lines[0]),
+    el("ul", { class: "sss-org-alerts" }, ...items)];
+  if (lines.length > 1) out.push(el("p", { class: "sss-meta", "data-alerts": "read" }, lines[1]));
+  return out;
+}
+
+function drawExplanation(e) {
+  const own = e.remedy_source === "project" ? ` (${S["remedy.project"]})` : "";
+  const parts = [
+    el("p", {}, el("strong", {}, S["page.org.alert_meaning"] + ": "), e.meaning),
+    el("p", { class: "sss-remedy", "data-remedy-source": e.remedy_source || "" },
+      el("strong", {}, S["page.org.alert_action"] + ": "), e.action + own),
+    el("p", { class: "sss-link" }, el("a", { href: e.source.url, "data-source": "microsoft" },
+      fill(S["page.org.alert_source"], { date: e.source.date }))),
+  ];
+  e.related.forEach((r) => parts.push(el("p", { class: "sss-link" },
+    el("a", { href: siteRoot + r.link }, S["page.org.alert_related"]), ` (${r.entry})`)));
+  return parts;
+}
+
+// One mailbox's latest alert, in its row: level and cause, its Microsoft page,
+// and the alert's text and explanation when opened.
+function drawAlertCell(alert, report) {
+  if (!alert) return el("td", { "data-alert": "" }, S["page.org.alert_none"]);
+  const group = report.alerts.groups[alert.group - 1];
+  const level = S["page.org.alert_level_" + (alert.level || "unknown")];
+  const cell = el("td", { "data-alert": alert.cause || "unexplained" }, el("p", {}, `${level}: ${group ? group.title : ""}`));
+  const e = alert.explanation[0];
+  const more = el("details", {}, el("summary", {}, S["page.org.alert_text"]), el("p", {}, alert.text || String(alert.code || "")));
+  if (e) more.append(...drawExplanation(e));
+  cell.append(more);
+  return cell;
 }
 
 function summaryTable(s) {
@@ -339,12 +389,15 @@ function drawGroup(group) {
     const mailboxes = JSON.parse(await ask({ type: "rows", group: report.groups.indexOf(group), limit: SHOWN }));
     if (report !== last) return; // a newer result replaced this one meanwhile
     const why = group.state === "not_evaluated";
-    const rows = mailboxes.map(([id, name, email, notices, reason]) =>
+    const alerts = report.alerts.mailboxes > 0;
+    const rows = mailboxes.map(([id, name, email, notices, reason, extras]) =>
       el("tr", { "data-mailbox": id || "" }, el("td", {}, name), el("td", {}, email),
-        el("td", {}, why ? reason || "" : notices.map((r) => group.notices[r].message).join(" "))));
+        el("td", {}, why ? reason || "" : notices.map((r) => group.notices[r].message).join(" ")),
+        ...(alerts ? [drawAlertCell(extras.alert, report)] : [])));
     details.append(el("table", { class: "sss-org-mailboxes" },
       el("thead", {}, el("tr", {}, el("th", {}, S["page.org.col_name"]), el("th", {}, S["page.org.col_email"]),
-        el("th", {}, S[why ? "page.org.col_reason" : "page.org.col_notices"]))),
+        el("th", {}, S[why ? "page.org.col_reason" : "page.org.col_notices"]),
+        ...(alerts ? [el("th", {}, S["page.org.col_alert"])] : []))),
       el("tbody", {}, ...rows)));
     if (count > SHOWN) details.append(el("p", { class: "sss-meta" }, fill(S["page.org.more_rows"], { count: count - SHOWN })));
     details.dataset.ready = "true";
