@@ -1,8 +1,10 @@
 """``python -m checker org FILE...``: a result for every mailbox of an organization.
 
-Each FILE is a Dataverse Web API response for ``emailserverprofiles`` or
-``mailboxes`` (or a JSON list of them, or a bare list of records; ``-`` reads
-standard input). Exit status: 0 when every mailbox that uses server-side
+Each FILE is a Dataverse Web API response for ``emailserverprofiles``,
+``mailboxes`` or ``tracelogs`` (the alerts; optional) (or a JSON list of them, or
+a bare list of records; ``-`` reads standard input). Alerts never change a
+verdict or the exit status (their files count as any file: missing tracelogs
+pages are missing pages). Exit status: 0 when every mailbox that uses server-side
 synchronization was evaluated and is supported or limited; 1 when any is
 unsupported or unknown, could not be evaluated, or pages are missing; 2 when a
 file is refused (not an export, with what it is and what to do), no file holds
@@ -28,9 +30,11 @@ EXIT_INPUT, EXIT_FAILURE = 2, 3
 def add_parser(sub) -> None:
     matrix = load_matrix()
     org = sub.add_parser(
-        "org", help="a verdict for every mailbox of Dataverse exports (email server profiles and mailboxes)",
+        "org", help="a verdict for every mailbox of Dataverse exports (email server profiles, mailboxes, alerts)",
         description="Read Dataverse Web API responses for emailserverprofiles and mailboxes (several pages "
-                    "of each may be given) and give a result for every mailbox. Exit status: 0 when every "
+                    "of each may be given), and optionally tracelogs (alerts), and give a result for every "
+                    "mailbox, with its latest alert explained. Alerts never change a verdict or the exit "
+                    "status. Exit status: 0 when every "
                     "mailbox that uses server-side synchronization was evaluated and is supported or limited; "
                     "1 when any is unsupported or unknown, was not evaluated, or pages are missing; 2 when a "
                     "file is not an export, no file holds mailboxes, or an option is wrong; 3 when a file "

@@ -164,3 +164,13 @@ def test_no_alerts_given_keeps_an_empty_alerts_object(lang):
     assert report["alerts"]["mailboxes"] == 0 and report["alerts"]["groups"] == []
     assert all("alert" not in m for m in report["mailboxes"])
     assert "alert_group" not in run(*[str(FIX / n) for n in FULL], "--format", "csv").stdout
+
+
+def test_missing_tracelogs_pages_are_missing_pages(tmp_path):
+    export = json.loads((FIX / "tracelogs.json").read_text())
+    export["@odata.nextLink"] = HOST + "tracelogs?$skiptoken=2"
+    (tmp_path / "tracelogs-1.json").write_text(json.dumps(export))
+    result = run(*[str(FIX / n) for n in FULL], str(tmp_path / "tracelogs-1.json"), "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["summary"]["missing_pages"] == ["tracelogs"] and result.returncode == 1
+    assert report["alerts"]["mailboxes"] == 8  # what was given is still read
