@@ -83,6 +83,8 @@ class AlertRecords:
     def attach(self, org, report) -> None:
         """Each mailbox's latest alert onto the report, the groups, the counts and
         a problem for every id the alerts name that no mailbox given has."""
+        if not self:
+            return  # nothing about alerts was given: the report keeps its empty counts
         lang = org.lang
         data = _explain.errors_data(org.matrix.data)
         mailboxes, profile_of, used_profiles = [], {}, set()
