@@ -286,6 +286,11 @@ class Report:
         for finding in [f for v in self.verdicts for f in v["findings"]] + self._notices:
             if finding["link"]:
                 finding["link"] = urljoin(site_url, finding["link"])
+        explanations = [g["explanation"] for g in self.alerts["groups"] if g["explanation"]]
+        explanations += [c for more in self.extras.values() if isinstance(more.get("alert"), dict)
+                         for c in more["alert"].get("explanation", [])]
+        for related in {id(r): r for e in explanations for r in e.get("related", [])}.values():
+            related["link"] = urljoin(site_url, related["link"])
 
     # -- words shared by the text and the page ------------------------------------
     def _listed(self, rows, shown: int = 10) -> str:
@@ -367,6 +372,8 @@ class Report:
                 lines.append(f"    {et('explain.meaning')}: {e['meaning']}")
                 lines.append(f"    {et('explain.action')}: {e['action']}{own}")
                 lines.append(f"    {et('explain.source', date=e['source']['date'])}: {e['source']['url']}")
+                for r in e["related"]:
+                    lines.append(f"    {et('explain.related')}: {r['link']}  ({r['entry']})")
             rows = [names[m] for m in group["mailboxes"] if m in names]
             lines.append("    " + self.org._t("org.text.mailboxes", mailboxes=self._listed(rows, shown)))
         lines.extend(head[1:])

@@ -174,3 +174,15 @@ def test_missing_tracelogs_pages_are_missing_pages(tmp_path):
     report = json.loads(result.stdout)
     assert report["summary"]["missing_pages"] == ["tracelogs"] and result.returncode == 1
     assert report["alerts"]["mailboxes"] == 8  # what was given is still read
+
+
+def test_a_cause_that_meets_the_matrix_links_it_and_the_site_url_makes_it_absolute():
+    text = run(*[str(FIX / n) for n in ALERTS], "--lang", "en").stdout
+    assert "In the support matrix: en/" in text and "(uns-exo-profile-onprem-user)" in text
+    result = run(*[str(FIX / n) for n in ALERTS], "--lang", "en", "--format", "json",
+                 "--site-url", "https://example.org/sss/")
+    report = json.loads(result.stdout)
+    eva = next(m for m in report["mailboxes"] if m["name"] == "Eva Melo")["alert"]["explanation"][0]
+    group = next(g for g in report["alerts"]["groups"] if g["cause"] == "err-rest-api-not-enabled")
+    assert eva["related"] and all(r["link"].startswith("https://example.org/sss/en/") for r in eva["related"])
+    assert group["explanation"]["related"][0]["link"].startswith("https://example.org/sss/en/")
