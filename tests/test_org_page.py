@@ -287,6 +287,9 @@ def test_alerts_explained_and_grouped_as_the_command_line_says(page, base_url, l
         sections.nth(n).locator("details[data-ready] table").wait_for()
     cells = page.eval_on_selector_all(section + " td[data-alert]", "els => els.map(e => e.dataset.alert)")
     assert cells == ["err-host-not-found", "err-host-not-found"]  # the profile's alert, on both its mailboxes
+    said = page.eval_on_selector_all(section + " td[data-alert] > p", "els => els.map(e => e.textContent)")
+    title = next(g["title"] for g in expected["alerts"]["groups"] if g["cause"] == "err-host-not-found")
+    assert said == [("Error: " if lang == "en" else "Erro: ") + title] * 2
     link = page.get_attribute(section + ' td[data-alert] a[data-source]', "href")
     assert link.endswith("/email-cannot-be-received-mailbox")
 

@@ -324,7 +324,8 @@ function drawExplanation(e) {
 function drawAlertCell(alert, report) {
   if (!alert) return el("td", { "data-alert": "" }, S["page.org.alert_none"]);
   const group = report.alerts.groups[alert.group - 1];
-  const level = S["page.org.alert_level_" + (alert.level || "unknown")];
+  const levels = { error: S["page.org.alert_level_error"], warning: S["page.org.alert_level_warning"] };
+  const level = levels[alert.level] || S["page.org.alert_level_unknown"];
   const cell = el("td", { "data-alert": alert.cause || "unexplained" }, el("p", {}, `${level}: ${group ? group.title : ""}`));
   const e = alert.explanation[0];
   const more = el("details", {}, el("summary", {}, S["page.org.alert_text"]), el("p", {}, alert.text || String(alert.code || "")));
