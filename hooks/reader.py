@@ -131,16 +131,73 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
-def _with_folded(doc: dict) -> dict:
-    """A search entry that also matches its words typed without accents. The
-    folded words go in a hidden element of the entry's text, which the theme
-    indexes with the rest but does not show."""
+# Microsoft's words for the site's concepts, so a reader who searches with them
+# lands on the right section: when an entry says the first, it is also found
+# by the others (hidden words beside it, as for accents).
+SYNONYMS = {
+    "pt-BR": {"controle manual": ["rastreamento", "rastrear"], "marcam à mão": ["rastreamento"],
+              "locatário": ["tenant"], "locatários": ["tenant"], "entre locatários": ["cross-tenant"]},
+    "en": {"manual tracking": ["track"], "another tenant": ["cross-tenant"], "tenants": ["tenant"]},
+}
+_FOLDED = '<span hidden class="sss-folded"> {}</span>'
+_TAG_OR_TEXT = re.compile(r"(<[^>]+>)|([^<]+)")
+
+
+def _hidden_words(text: str, lang: str) -> str:
+    """Beside each word with accents, the same word without them, and beside
+    each of SYNONYMS' phrases its synonyms, in hidden elements: the theme
+    indexes them with the text, and the snippet it shows for a match is the
+    visible sentence around it."""
+    synonyms = SYNONYMS.get(lang, {})
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(synonyms, key=len, reverse=True)), re.I) if synonyms else None
+
+    def words(match):
+        tag, chunk = match.group(1), match.group(2)
+        if tag:
+            return tag
+        chunk = re.sub(r"\w+", lambda w: w.group(0) + (_FOLDED.format(fold(w.group(0))) if fold(w.group(0)) != w.group(0) else ""),
+                       chunk)
+        if pattern:
+            chunk = pattern.sub(lambda m: m.group(0) + _FOLDED.format(" ".join(synonyms[m.group(0).lower()])), chunk)
+        return chunk
+
+    return _TAG_OR_TEXT.sub(words, text)
+
+
+def _with_folded(doc: dict, lang: str = "", parents: dict | None = None) -> dict:
+    """A search entry that also matches its words typed without accents, and
+    Microsoft's words for its concepts; an entry under a section shows that
+    section's title before its own, so a result names its deployment."""
     text = doc.get("text") or ""
-    words = re.findall(r"\w+", html.unescape(re.sub(r"<[^>]+>", " ", doc.get("title", "") + " " + text)))
-    folded = sorted({fold(w) for w in words if fold(w) != w})
-    if folded:
-        doc = dict(doc, text=text + '<span hidden class="sss-folded">' + " ".join(folded) + "</span>")
-    return doc
+    title = doc.get("title", "")
+    parent = (parents or {}).get(doc["location"])
+    if parent:
+        title = f"{parent} › {title}"
+    new_text = _hidden_words(text, lang) if text else text
+    # The title's own words, which the text may not repeat.
+    title_words = re.findall(r"\w+", html.unescape(title))
+    folded = sorted({fold(w) for w in title_words if fold(w) != w})
+    extra = [w for lang_syn in [SYNONYMS.get(lang, {})] for k, v in lang_syn.items() if k in title.lower() for w in v]
+    if folded or extra:
+        new_text += _FOLDED.format(" ".join(folded + extra))
+    return dict(doc, title=title, text=new_text)
+
+
+_HEADING = re.compile(r'<h([23])\s+id="([^"]+)"')
+
+
+def _parents(site_dir: Path, location: str, titles: dict) -> dict:
+    """For a page's index entries: the title of the h2 each h3 sits under."""
+    page = site_dir / location / "index.html" if location.endswith("/") or not location else None
+    if page is None or not page.exists():
+        return {}
+    found, current = {}, None
+    for level, anchor in _HEADING.findall(page.read_text(encoding="utf-8")):
+        if level == "2":
+            current = titles.get(f"{location}#{anchor}")
+        elif current:
+            found[f"{location}#{anchor}"] = current
+    return found
 
 
 def split_search_index(site_dir: Path, langs: tuple) -> None:
@@ -151,10 +208,14 @@ def split_search_index(site_dir: Path, langs: tuple) -> None:
     index = json.loads(index_path.read_text(encoding="utf-8"))
     by_lang: dict[str, list] = {lang: [] for lang in langs}
     prefixes = {lang: lang_prefix(lang, langs) for lang in langs if lang_prefix(lang, langs)}
+    titles = {doc["location"]: doc["title"] for doc in index["docs"]}
+    parents: dict[str, str] = {}
+    for page in {doc["location"].split("#", 1)[0] for doc in index["docs"]}:
+        parents.update(_parents(site_dir, page, titles))
     for doc in index["docs"]:
         lang = next((x for x, p in prefixes.items() if doc["location"].startswith(p)), langs[0])
         location = doc["location"][len(prefixes.get(lang, "")):]
-        by_lang[lang].append(_with_folded(dict(doc, location=location)))
+        by_lang[lang].append(_with_folded(dict(doc, location=location), lang, {location: parents.get(doc["location"])}))
     for lang, docs in by_lang.items():
         path = site_dir / lang_prefix(lang, langs) / "search" / "search_index.json"
         path.parent.mkdir(parents=True, exist_ok=True)
