@@ -167,7 +167,7 @@ function configFromForm() {
 // under the reader's hand while they answer it; a question that becomes open
 // later leaves the collapsed group for the end of the asked ones.
 let orderedFor = null;
-function orderQuestions(openQuestions, config) {
+function orderQuestions(openQuestions, config, status) {
   const open = openQuestions.map((q) => q.field).filter((id) => BY_ID.has(id) && !FIRST.includes(id));
   const key = `${config.deployment}|${config.email_system}`;
   if (key !== orderedFor) {
@@ -180,35 +180,38 @@ function orderQuestions(openQuestions, config) {
     for (const id of open) if (more.contains(box(id))) deciding.append(box(id));
   }
   deciding.hidden = !deciding.querySelector(".sss-q:not([hidden])");
-  showWhy(openQuestions);
+  showWhy(openQuestions, status);
 }
 
-// Under each open question, one line: what its answers would make of this
-// verdict ("Supported: Exchange Online · Not supported: any other answer").
+// Under each open question, one line: which answers would change this
+// verdict, and to what ("Changes the result: Not supported: POP3, IMAP").
 const STATUS_ORDER = ["supported", "limited", "unknown", "unsupported"];
-function whyLine(field, outcomes) {
+function whyLine(field, outcomes, current) {
   const groups = new Map();
   for (const value of field.values) {
     const status = outcomes[value];
-    if (!status) continue;
+    if (!status || status === current) continue;
     if (!groups.has(status)) groups.set(status, []);
     groups.get(status).push(valueLabel(field, value));
   }
-  if (groups.size < 2) return "";
-  const ordered = [...groups].sort((a, b) => STATUS_ORDER.indexOf(a[0]) - STATUS_ORDER.indexOf(b[0]));
-  // The largest group, when it has three answers or more, is "any other answer", said last.
-  const largest = ordered.reduce((best, g) => (g[1].length > best[1].length ? g : best));
-  const parts = ordered.filter((g) => g !== largest || largest[1].length < 3)
-    .map(([status, labels]) => `${S["status." + status]}: ${labels.join(", ")}`);
-  if (largest[1].length >= 3) parts.push(`${S["status." + largest[0]]}: ${S["page.checker.why_others"]}`);
+  if (!groups.size) return "";
+  // A long list is said the short way round: "any answer but S2S, OAuth".
+  const all = field.values.filter((v) => outcomes[v]).map((v) => valueLabel(field, v));
+  const say = (labels) => {
+    const others = all.filter((l) => !labels.includes(l));
+    return labels.length >= 3 && others.length < labels.length
+      ? fill(S["page.checker.why_except"], { values: others.join(", ") }) : labels.join(", ");
+  };
+  const parts = [...groups].sort((a, b) => STATUS_ORDER.indexOf(a[0]) - STATUS_ORDER.indexOf(b[0]))
+    .map(([status, labels]) => `${S["status." + status]}: ${say(labels)}`);
   return fill(S["page.checker.why"], { outcomes: parts.join(" · ") });
 }
 
-function showWhy(openQuestions) {
+function showWhy(openQuestions, current) {
   const why = new Map();
   for (const q of openQuestions) {
     const field = BY_ID.get(q.field);
-    if (field && q.outcomes) why.set(q.field, whyLine(field, q.outcomes));
+    if (field && q.outcomes) why.set(q.field, whyLine(field, q.outcomes, current));
   }
   for (const node of form.querySelectorAll(".sss-why")) {
     const text = why.get(node.dataset.for) || "";
@@ -437,7 +440,7 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
     const field = BY_ID.get(q.field);
     return field && !PRIMARY.includes(q.field) && (!field.show_when || holds(field.show_when, config));
   });
-  orderQuestions(open, config);
+  orderQuestions(open, config, status);
   const headline = el("div", { class: "sss-headline" });
   const statusLine = el("p", { class: `sss-status sss-status-${status}` },
     el("span", { class: "sss-icon", "aria-hidden": "true" }, ICON[status] + " "),
