@@ -19,7 +19,7 @@ from .test_browser import (  # noqa: F401  (fixtures)
 
 SIZES = {"laptop": (1366, 900), "phone": (390, 844)}
 AXE = (REPO / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
-PAGES = ["", "support-matrix/", "exchange-online/", "cross-tenant/", "unsupported/", "notes/", "checker/",
+PAGES = ["", "support-matrix/", "exchange-online/", "cross-tenant/", "unsupported/", "notes/", "checker/", "org/",
          "changes/", "404.html"]
 FIELDS = load_matrix().fields
 
@@ -426,10 +426,11 @@ def test_open_questions_are_said_and_asked_first(sized, base_url, engine, lang, 
         for value, status in q["outcomes"].items():  # the answers that would change it, and to what
             if status != verdict["status"]:
                 assert STRINGS["status." + status][lang] + ":" in text, text
-            # each answer is named, or the list is said the short way round ("any answer but ...")
-            assert value_label(q["field"], value, lang) in text or STRINGS["page.checker.why_except"][lang].split("{")[0] in text
+                # each such answer is named, or the list is said the short way round ("any answer but ...")
+                assert (value_label(q["field"], value, lang) in text
+                        or STRINGS["page.checker.why_except"][lang].split("{")[0] in text), text
         lines = why.evaluate("e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)")
-        assert lines <= (2.2 if size == "laptop" else 4.2), (q["field"], text, lines)
+        assert lines <= 5.2, (q["field"], text, lines)  # one sentence, in a column a phone wide
     assert page.locator("#sss-deployment-why").is_hidden()  # answered, no longer open
     where = "#sss-bar-counts" if size == "phone" else "#sss-verdict .sss-counts"
     assert fill_count(STRINGS["page.checker.open_count"][lang], len(links)) in page.inner_text(where)
@@ -446,7 +447,9 @@ def test_open_questions_are_said_and_asked_first(sized, base_url, engine, lang, 
 
 
 def fill_count(template, count):
-    return template.replace("{count}", str(count))
+    """The template for `count`, its "{count#one|other}" word chosen as checker.js does."""
+    text = re.sub(r"\{count#([^|{}]*)\|([^{}]*)\}", lambda m: m.group(1) if count == 1 else m.group(2), template)
+    return text.replace("{count}", str(count))
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -658,3 +661,30 @@ def test_the_checker_form_is_not_indexed(site, lang):
         for value in FIELDS[field]["values"]:
             assert value["label"][lang] not in checker, value
     assert STRINGS["page.grid.filter_system"][lang] not in json.dumps(index, ensure_ascii=False)
+
+
+def _contrast(fg, bg):
+    def lum(rgb):
+        parts = [int(x) / 255 for x in re.findall(r"[\d.]+", rgb)[:3]]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_org_pages_buttons_are_readable_in_both_palettes(browser, base_url, scheme):
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        for prefix in LANGS.values():
+            page.goto(base_url + prefix + "org/")
+            for button in page.locator("#sss-org button.md-button, .md-typeset button.md-button").all():
+                if not button.is_visible():
+                    continue
+                fg, bg = button.evaluate("b => { const s = getComputedStyle(b); return [s.color, s.backgroundColor]; }")
+                if bg in ("rgba(0, 0, 0, 0)", "transparent"):
+                    bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+                assert _contrast(fg, bg) >= 4.5, (scheme, prefix, button.inner_text(), fg, bg)
+    finally:
+        context.close()
