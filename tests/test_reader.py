@@ -688,3 +688,27 @@ def test_the_org_pages_buttons_are_readable_in_both_palettes(browser, base_url, 
                 assert _contrast(fg, bg) >= 4.5, (scheme, prefix, button.inner_text(), fg, bg)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_search_title_names_its_deployment(site, loaded, lang):
+    """A result for a section that holds for one deployment says which, in its
+    title or in the title of the section above it."""
+    import json
+
+    from hooks.reader import _names_deployment, deployment_of_anchors
+    from tooling import matrix as tooling
+
+    compiled = tooling.compile_rules(loaded)
+    index = json.loads((site / LANGS[lang] / "search" / "search_index.json").read_text(encoding="utf-8"))
+    titles = {d["location"]: d["title"] for d in index["docs"]}
+    prefix = LANGS[lang]
+    expected = {anchor[len(prefix):]: label for anchor, label in deployment_of_anchors(compiled, lang).items()}
+    assert len(expected) >= 15
+    for location, label in expected.items():
+        assert _names_deployment(titles[location], label), (location, titles[location], label)
+    online = {"pt-BR": "Online (nuvem)", "en": "Online (cloud)"}[lang]
+    assert titles["exchange-online/#exo-user-credentials"].endswith("· " + online)
+    assert titles["cross-tenant/"].endswith("· " + online)
+    assert titles["support-matrix/#onprem-exchange"].startswith("Customer Engagement (on-premises) › ")
+    assert titles["support-matrix/#online-exchange"].count("online") == 1  # named once, not twice
