@@ -443,6 +443,13 @@ def test_open_questions_are_said_and_asked_first(sized, base_url, engine, lang, 
     wait_verdict(page, engine.evaluate({**config, "tenant": "other"}, lang).status)
     page.wait_for_function("!document.querySelector('#sss-verdict .sss-open-link[data-field=\"tenant\"]')")
     assert page.locator("#sss-tenant").bounding_box() == before
+    # a question that opens later (the add-in, for another tenant) leaves the fold
+    later = engine.evaluate({**config, "tenant": "other"}, lang).to_dict()["open_questions"]
+    assert "app_for_outlook" in [q["field"] for q in later]
+    page.wait_for_selector('#sss-deciding .sss-q[data-field="app_for_outlook"]:not([hidden])', state="attached")
+    assert page.locator("#sss-app_for_outlook").is_visible()
+    assert page.evaluate("document.getElementById('sss-more').open") is False
+    assert page.locator("#sss-app_for_outlook-why").inner_text()
     assert not page.errors
 
 
