@@ -266,11 +266,30 @@ def test_changes_page_and_atom_feed(site, loaded, lang):
     assert len({e.find(ATOM + "id").text for e in entries}) == len(entries)
 
 
-def test_every_row_shows_when_it_last_changed(site):
+def test_every_row_shows_when_it_last_changed(site, loaded):
+    """Each row says when it last changed; when every row of a grid changed the
+    same day, the grid says it once above the table instead of on each row."""
+    from sitegen import last_changed, matrix_grids
+
+    changed = last_changed(loaded)
+    for lang, prefix in (("en", "en/"), ("pt-BR", "")):
+        text = (site / prefix / "support-matrix" / "index.html").read_text(encoding="utf-8")
+        for grid in matrix_grids(loaded):
+            start = text.index(f'data-deployment="{grid["deployment"]}">')  # the grid's box
+            box = text[start:text.index("</table>", start)]
+            dates = {changed.get(row["cells"]["email"]["link"][lang].rsplit("#", 1)[1]) for row in grid["rows"]}
+            if len(dates) == 1 and None not in dates:
+                (day,) = dates
+                said = box[:box.index("<table")]
+                assert loaded.strings["page.grid.all_changed"][lang] in said and f"changes/#change-{day}" in said
+                assert 'class="sss-changed"' not in box  # not repeated on every row
+            else:
+                for row in grid["rows"]:
+                    anchor = row["cells"]["email"]["link"][lang].rsplit("#", 1)[1]
+                    if anchor in changed:
+                        tr = box[box.index(f'<tr data-system="{row["system"]}"'):]
+                        assert f"changes/#change-{changed[anchor]}" in tr[:tr.index("</tr>")]
+    # the online Exchange rows last changed on 2026-11-29 (the profile table)
     en = (site / "en" / "support-matrix" / "index.html").read_text(encoding="utf-8")
-    pt = (site / "support-matrix" / "index.html").read_text(encoding="utf-8")
-    assert "Last changed" in en and "Última alteração" in pt
-    # the online Exchange row last changed on 2026-11-29 (the profile table)
-    start = en.index('<tr data-system="exchange-server-2019"', en.index('data-deployment="online"'))
-    row = en[start:en.index("</tr>", start)]
-    assert "2026-11-29" in row and "changes/#change-2026-11-29" in row
+    start = en.index('data-deployment="online"')
+    assert "changes/#change-2026-11-29" in en[start:en.index('<tr data-system="exchange-server-2019"', start)]

@@ -10,6 +10,9 @@ const BY_ID = new Map(FIELDS.map((f) => [f.id, f])); // a Map: "__proto__" is ju
 const RULE_FIELDS = new Map(Object.entries(data.rule_fields || {}));
 const LIFECYCLE = new Set(data.lifecycle_rules || []);
 const PRIMARY = ["deployment", "email_system", "sync"];
+// The questions an administrator knows the answers to, asked first and always
+// in view (when they apply); the technical ones follow them.
+const FIRST = [...PRIMARY, "tenant", "server_profile"];
 const form = document.getElementById("sss-form");
 const runtime = document.getElementById("sss-runtime");
 const runtimeText = document.getElementById("sss-runtime-text");
@@ -35,7 +38,12 @@ const PUBLISHED = JSON.parse(document.getElementById("sss-published")?.textConte
 const ICON = { supported: "✔", limited: "!", unsupported: "✘", unknown: "?", info: "i" };
 
 // One pass over the template: a value that looks like "{allowed}" stays as typed.
-const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (Object.hasOwn(values, k) ? String(values[k]) : m));
+// "{count#one|other}" is the word for that number: the first form for exactly 1.
+const fill = (text, values) => text.replace(/\{(\w+)(?:#([^|{}]*)\|([^{}]*))?\}/g, (m, k, one, other) => {
+  if (!Object.hasOwn(values, k)) return m;
+  if (one === undefined) return String(values[k]);
+  return Number(values[k]) === 1 ? one : other;
+});
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -152,21 +160,64 @@ function configFromForm() {
   return config;
 }
 
-// Ask the deciding questions first: the open questions of a verdict move up,
-// most decisive first, the others stay in the collapsed group. Done only when
-// the setup (deployment, email system) changes, so a question never moves
-// away from under the reader's hand while they answer it.
+// The technical questions: those the verdict still depends on (its open
+// questions) and those already answered are asked, in the matrix's order; the
+// rest wait in the collapsed group. The layout is redone only when the setup
+// (deployment, email system) changes, so a question never moves away from
+// under the reader's hand while they answer it; a question that becomes open
+// later leaves the collapsed group for the end of the asked ones.
 let orderedFor = null;
-function orderQuestions(openQuestions, config) {
+function orderQuestions(openQuestions, config, status) {
+  const open = openQuestions.map((q) => q.field).filter((id) => BY_ID.has(id) && !FIRST.includes(id));
   const key = `${config.deployment}|${config.email_system}`;
-  if (key === orderedFor) return;
-  orderedFor = key;
-  const first = openQuestions.map((q) => q.field).filter((id) => BY_ID.has(id) && !PRIMARY.includes(id));
-  for (const id of first) deciding.append(box(id));
-  for (const field of FIELDS) {
-    if (!PRIMARY.includes(field.id) && !first.includes(field.id)) more.append(box(field.id));
+  if (key !== orderedFor) {
+    orderedFor = key;
+    for (const field of FIELDS) {
+      if (FIRST.includes(field.id)) continue;
+      (open.includes(field.id) || field.id in config ? deciding : more).append(box(field.id));
+    }
+  } else {
+    for (const id of open) if (more.contains(box(id))) deciding.append(box(id));
   }
-  deciding.hidden = first.length === 0;
+  deciding.hidden = !deciding.querySelector(".sss-q:not([hidden])");
+  showWhy(openQuestions, status);
+}
+
+// Under each open question, one line: which answers would change this
+// verdict, and to what ("Changes the result: Not supported: POP3, IMAP").
+const STATUS_ORDER = ["supported", "limited", "unknown", "unsupported"];
+function whyLine(field, outcomes, current) {
+  const groups = new Map();
+  for (const value of field.values) {
+    const status = outcomes[value];
+    if (!status || status === current) continue;
+    if (!groups.has(status)) groups.set(status, []);
+    groups.get(status).push(valueLabel(field, value));
+  }
+  if (!groups.size) return "";
+  // A long list is said the short way round: "any answer but S2S, OAuth".
+  const all = field.values.filter((v) => outcomes[v]).map((v) => valueLabel(field, v));
+  const say = (labels) => {
+    const others = all.filter((l) => !labels.includes(l));
+    return labels.length >= 3 && others.length < labels.length
+      ? fill(S["page.checker.why_except"], { values: others.join(", ") }) : labels.join(", ");
+  };
+  const parts = [...groups].sort((a, b) => STATUS_ORDER.indexOf(a[0]) - STATUS_ORDER.indexOf(b[0]))
+    .map(([status, labels]) => `${S["status." + status]}: ${say(labels)}`);
+  return fill(S["page.checker.why"], { outcomes: parts.join(" · ") });
+}
+
+function showWhy(openQuestions, current) {
+  const why = new Map();
+  for (const q of openQuestions) {
+    const field = BY_ID.get(q.field);
+    if (field && q.outcomes) why.set(q.field, whyLine(field, q.outcomes, current));
+  }
+  for (const node of form.querySelectorAll(".sss-why")) {
+    const text = why.get(node.dataset.for) || "";
+    if (node.textContent !== text) node.textContent = text;
+    if (node.hidden !== !text) node.hidden = !text;
+  }
 }
 
 function focusQuestion(id) {
@@ -333,8 +384,11 @@ function considered(config, findings) {
     findings.forEach((f, i) => {
       if ((RULE_FIELDS.get(f.rule) || []).includes(field.id)) refs.push([i, f]);
     });
+    const back = el("a", { href: `#sss-q-${field.id}`, class: "sss-answer-link", "data-field": field.id,
+      "aria-label": fill(S["page.checker.back_to_answer"], { field: field.label }) }, field.label);
+    back.addEventListener("click", (event) => { event.preventDefault(); focusQuestion(field.id); });
     const item = el("li", { "data-field": field.id },
-      el("span", { class: "sss-answer-label" }, field.label + ": "),
+      el("span", { class: "sss-answer-label" }, back, ": "),
       el("strong", {}, answerText(field, config[field.id])), " — ");
     if (refs.length) {
       refs.forEach(([i, f], n) => {
@@ -386,7 +440,7 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
     const field = BY_ID.get(q.field);
     return field && !PRIMARY.includes(q.field) && (!field.show_when || holds(field.show_when, config));
   });
-  orderQuestions(open, config);
+  orderQuestions(open, config, status);
   const headline = el("div", { class: "sss-headline" });
   const statusLine = el("p", { class: `sss-status sss-status-${status}` },
     el("span", { class: "sss-icon", "aria-hidden": "true" }, ICON[status] + " "),
@@ -429,9 +483,11 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
       button.addEventListener("click", () => applyFix(f.fix));
       item.append(el("p", {}, button));
     }
-    const label = f.facts.length ? fill(S["page.checker.see"], { facts: f.facts.join(", ") }) : S["page.checker.see_nofacts"];
+    const label = f.facts.length ? S["page.checker.see"] : S["page.checker.see_nofacts"];
     const href = root.dataset.siteRoot + f.link;
-    item.append(el("p", { class: "sss-link" }, el("a", { href, "data-print-href": new URL(href, location.href).href }, label)));
+    const link = el("a", { href, "data-print-href": new URL(href, location.href).href }, label);
+    if (f.facts.length) link.title = fill(S["page.checker.see_title"], { facts: f.facts.join(", ") }); // for maintainers
+    item.append(el("p", { class: "sss-link" }, link));
     list.append(item);
   });
   const answers = el("div", { class: "sss-answers" }, el("h3", {}, S["page.checker.considered"]), considered(config, findings));
@@ -439,7 +495,7 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
   if (source === "build") verdictBox.append(el("p", { class: "sss-source" }, S["page.checker.from_build"]));
   verdictBox.setAttribute("data-status", status);
   verdictBox.setAttribute("data-source", source);
-  printDate.textContent = fill(S["page.checker.print_date"], { date: new Date().toLocaleString(data.lang) });
+  printDate.textContent = fill(S["page.checker.print_date"], { date: new Date().toLocaleString(data.lang, { dateStyle: "long", timeStyle: "short" }) });
   showBar(`${ICON[status]} ${S["status." + status]}`, counts.join(" · "), status);
   markVerdict(source);
   announce.textContent = fill(S["page.checker.announce"], { status: S["status." + status], count: findings.length });
@@ -480,7 +536,7 @@ async function update({ initial = false } = {}) {
   if (!fromQuery) syncUrlSoon(config);
   if (!ready) showPublished(config);
   if (!asked) {
-    if (!complete) shownConfig = null;
+    if (!complete) { shownConfig = null; showWhy([]); }
     return ready || !complete ? clearVerdict(S["page.checker.prompt"]) : undefined;
   }
   const message = await asked;

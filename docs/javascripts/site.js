@@ -52,14 +52,33 @@
       });
       count.textContent = count.dataset.template.replace("{shown}", shown).replace("{total}", rows.length);
     }
+    // A search for a system opens the folded grids, so every matching row shows.
+    form.addEventListener("input", function () { openGrids(); });
+    form.addEventListener("change", function () { openGrids(); });
     form.addEventListener("input", apply);
     form.addEventListener("change", apply);
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     form.hidden = false;
     apply();
   }
+  // On a phone the grids are long: each deployment's grid starts folded (its
+  // summary names it and counts its rows). Without JavaScript, or on a wider
+  // screen, they stay open; printing opens them.
+  function openGrids() {
+    document.querySelectorAll("details.sss-grid-fold").forEach(function (d) { d.open = true; });
+  }
+  function foldGrids() {
+    var folds = document.querySelectorAll("details.sss-grid-fold");
+    if (!folds.length || folds[0].dataset.ready) return;
+    folds.forEach(function (d) { d.dataset.ready = "1"; });
+    if (window.matchMedia("(max-width: 44.9375em)").matches) {
+      folds.forEach(function (d) { d.open = false; });
+    }
+    window.addEventListener("beforeprint", openGrids);
+  }
   function mount() {
     nameSearchDialog();
+    foldGrids();
     mountGridFilters();
     document.querySelectorAll("a.md-select__link[hreflang]").forEach(function (link) {
       if (link.dataset.keepPlace) return;
