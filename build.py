@@ -50,7 +50,9 @@ def check() -> int:
     stale = [str(p.relative_to(REPO)) for p in tooling.stale_outputs(loaded)]
     for name, text in {**pages, **sitegen.data_files(loaded)}.items():
         path = sitegen.DOCS / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        # Pages not generated yet (a fresh clone: git ignores them) are not stale:
+        # the build writes them. Only what is there and differs is reported.
+        if path.exists() and path.read_text(encoding="utf-8") != text:
             stale.append(f"docs/{name}")
     for path in sitegen.generated_files():
         if path.name not in pages:
