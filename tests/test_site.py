@@ -317,3 +317,36 @@ def test_every_row_shows_when_it_last_changed(site):
     start = en.index('<tr data-system="exchange-server-2019"', en.index('data-deployment="online"'))
     row = en[start:en.index("</tr>", start)]
     assert "2026-11-29" in row and "changes/#change-2026-11-29" in row
+
+
+def not_found_language_links(html: str) -> dict[str, set[str]]:
+    links: dict[str, set[str]] = {}
+    for href, lang in re.findall(r'<link rel="alternate" href="([^"]*)" hreflang="([^"]+)">', html):
+        links.setdefault(lang, set()).add(href)
+    for href, lang in re.findall(r'<a href="([^"]*)" hreflang="([^"]+)" class="md-select__link">', html):
+        links.setdefault(lang, set()).add(href)
+    return links
+
+
+@pytest.mark.parametrize("rel", ["404.html", "en/404.html"])
+def test_both_not_found_pages_link_each_language_home(site, rel):
+    html = (site / rel).read_text(encoding="utf-8")
+    assert not_found_language_links(html) == {"pt-BR": {"/"}, "en": {"/en/"}}
+
+
+def test_each_folder_the_language_selector_asks_has_its_sitemap(site):
+    """Material fetches sitemap.xml beside each hreflang alternate: every page's
+    folder in both languages, and en/ from the 404 pages. Each lists only the
+    pages at or under its folder."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    for folder in ("en/", "checker/", "en/checker/", "support-matrix/", "en/support-matrix/"):
+        locs = [u.findtext("s:loc", "", ns) for u in ET.parse(site / folder / "sitemap.xml").getroot()]
+        assert locs and all(urlparse(loc).path.startswith("/" + folder) for loc in locs), (folder, locs)
+    en = [u.findtext("s:loc", "", ns) for u in ET.parse(site / "en" / "sitemap.xml").getroot()]
+    whole = [u.findtext("s:loc", "", ns) for u in ET.parse(site / "sitemap.xml").getroot()]
+    assert sorted(en) == sorted(loc for loc in whole if urlparse(loc).path.startswith("/en/"))
+    for html in site.rglob("index.html"):
+        folder = html.parent
+        assert (folder / "sitemap.xml").is_file(), folder
