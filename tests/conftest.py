@@ -14,6 +14,26 @@ TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 CASES_DIR = TESTS / "cases"
 
+# The project's facts and contract (FACTS.md, CONTRACT.md) live in shared/ beside the
+# clone, as in development and CI. A test that reads them fails when they are missing,
+# unless the run says it has no shared/ knowingly: SSS_TESTS_WITHOUT_SHARED=1 (the
+# GitHub Pages workflow, whose checkout is the repository alone), where it skips.
+SHARED = REPO.parent / "shared"
+WITHOUT_SHARED_ENV = "SSS_TESTS_WITHOUT_SHARED"
+
+
+def shared_file(name: str) -> Path:
+    path = SHARED / name
+    if path.is_file():
+        return path
+    import os
+
+    if os.environ.get(WITHOUT_SHARED_ENV) == "1":
+        pytest.skip(f"{WITHOUT_SHARED_ENV}=1: this run has no shared/ beside the checkout")
+    pytest.fail(f"{path} is missing: this test checks the matrix against the project's shared/{name}, "
+                f"which belongs beside the clone; a run without shared/ must say so with {WITHOUT_SHARED_ENV}=1",
+                pytrace=False)
+
 
 def load_cases() -> list[dict]:
     cases = []

@@ -331,6 +331,9 @@ def test_pages_workflow_tests_builds_and_deploys():
     runs = [s.get("run", "") for s in steps]
     uses = [s.get("uses", "").split("@")[0] for s in steps]
     assert "./run test" in runs  # the README's test command
+    # its checkout has no shared/ beside it, and the test step says so
+    test_step = next(s for s in steps if s.get("run") == "./run test")
+    assert test_step["env"]["SSS_TESTS_WITHOUT_SHARED"] == "1"
     assert "actions/configure-pages" in uses and "actions/upload-pages-artifact" in uses
     build_step = next(s for s in steps if "./run build" in s.get("run", ""))
     assert build_step["env"]["SITE_URL"].startswith("${{ steps.pages.outputs.base_url }}")
