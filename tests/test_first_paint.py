@@ -171,6 +171,8 @@ def test_the_worker_restores_the_snapshot_and_reports_progress(page, base_url):
     assert not [u for u in requests if u.endswith((".whl", "pyodide-lock.json", ".wasm", "rules.json"))], requests
 
 
+@pytest.mark.browser_expects(r"^response: 404 GET .*/snapshot\.[a-z]+\.gz$",
+                              r"^pageerror: .*/snapshot\.[a-z]+\.gz: HTTP 404$")
 def test_without_the_snapshot_the_worker_starts_python_from_the_wheel(context, base_url):
     """The fallback still answers (and says it fell back)."""
     context.route("**/assets/checker/**/*.gz", lambda route: route.fulfill(status=404, body="gone"))
@@ -180,7 +182,13 @@ def test_without_the_snapshot_the_worker_starts_python_from_the_wheel(context, b
     assert json.loads(got["answer"]["response"]) == engine_answer({"deployment": "online", "email_system": "gmail"}, "en")
 
 
-@pytest.mark.parametrize("damage", ["truncated", "not-gzip", "not-wasm", "never-answers"])
+# each damage but the stall reaches the page as the worker's error about that file
+@pytest.mark.parametrize("damage", [
+    pytest.param("truncated", marks=pytest.mark.browser_expects(r"^pageerror: .*pyodide\.asm\.wasm\.gz: Failed to fetch$")),
+    pytest.param("not-gzip", marks=pytest.mark.browser_expects(r"^pageerror: .*pyodide\.asm\.wasm\.gz: \d+ bytes, expected \d+$")),
+    pytest.param("not-wasm", marks=pytest.mark.browser_expects(r"^pageerror: .*pyodide\.asm\.wasm\.gz: \d+ bytes, expected \d+$")),
+    "never-answers",
+])
 def test_a_broken_or_stalled_runtime_is_reported_within_15_s(context, base_url, damage):
     import gzip
 

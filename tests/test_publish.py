@@ -171,6 +171,8 @@ def test_every_referenced_file_answers_under_the_sub_path(public_site, served):
         *(runtime + name for name in ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm",
                                       "python_stdlib.zip", "pyodide-lock.json")),
         served + "api/v1/matrix.json", served + "feeds/en.atom", served + "sitemap.xml",
+        # the sitemaps the theme's language selector asks for, beside each alternate
+        served + "en/sitemap.xml", served + "checker/sitemap.xml", served + "en/checker/sitemap.xml",
     }
     assert len(wanted) > 40
     failed = {url: code for url in sorted(wanted) if (code := status(url, "HEAD")) != 200}
@@ -179,6 +181,12 @@ def test_every_referenced_file_answers_under_the_sub_path(public_site, served):
     assert status(served.replace("/sss/", "/") + "index.html", "HEAD") == 404
 
 
+# Served here from 127.0.0.1, the page names its public address in its hreflang
+# alternates, and the policy refuses the theme's sitemap lookups there (connect-src
+# 'self'); on the public host they are same-origin and answer (the files are checked
+# in test_every_referenced_file_answers_under_the_sub_path). Nothing else may show.
+@pytest.mark.browser_expects(
+    r"^console: Connecting to 'https://example\.org/sss/(en/)?checker/sitemap\.xml' violates the following Content Security Policy directive: \"connect-src 'self'\"")
 def test_checker_works_under_the_sub_path(served):
     """The checker page, its worker, the runtime and the snapshot, in Chromium."""
     from .test_browser import CHROMIUM_ARGS, READY, playwright_api
@@ -217,10 +225,8 @@ def test_checker_works_under_the_sub_path(served):
         finally:
             browser.close()
     assert not escaped and not errors, (escaped, errors)
-    # every request answers, the sitemaps Material's language selector asks for included
     bad = {u: s for u, s in answered.items() if s >= 400}
     assert not bad
-    assert answered.get(served + "en/checker/sitemap.xml") == 200, sorted(answered)
     runtime = [u for u in answered if re.search(r"/sss/assets/pyodide/[0-9a-f]{16}/pyodide\.asm\.wasm(\.gz)?$", u)]
     snapshot = [u for u in answered if re.search(r"/sss/assets/checker/[0-9a-f]{16}/snapshot\.[a-z]+\.gz$", u)]
     assert runtime and snapshot, sorted(answered)
