@@ -73,7 +73,9 @@ def check() -> int:
     stale = [str(p.relative_to(REPO)) for p in tooling.stale_outputs(loaded)]
     for name, text in {**pages, **sitegen.data_files(loaded)}.items():
         path = sitegen.DOCS / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        # Pages not generated yet (a fresh clone: git ignores them) are not stale:
+        # the build writes them. Only what is there and differs is reported.
+        if path.exists() and path.read_text(encoding="utf-8") != text:
             stale.append(f"docs/{name}")
     for path in sitegen.generated_files():
         if path.name not in pages:
@@ -99,7 +101,11 @@ def build_site(site_dir: Path = REPO / "site", matrix_dir: Path = tooling.MATRIX
     sitegen.place_checker_assets()
     clean_interrupted(site_dir)
     tmp = Path(tempfile.mkdtemp(prefix=_build_prefix(site_dir), dir=site_dir.parent))
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
     try:
+        # The pages' date (the sitemap's lastmod, sitemap.xml.gz's time stamp) is
+        # the inputs' date, not today's: builds of one commit agree on any day.
+        os.environ["SOURCE_DATE_EPOCH"] = epoch or source_date_epoch(matrix_dir)
         overrides = {"site_url": site_url} if site_url else {}
         config = load_config(str(REPO / "mkdocs.yml"), site_dir=str(tmp), **overrides)
         build(config)
@@ -110,9 +116,35 @@ def build_site(site_dir: Path = REPO / "site", matrix_dir: Path = tooling.MATRIX
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
     swap_in(tmp, site_dir)
     print(f"built {site_dir}/")
     return 0
+
+
+# What the site is built from: a commit touching none of these leaves its date.
+DATED_INPUTS = ("matrix", "docs", "overrides", "hooks", "sitegen", "checker", "tooling", "mkdocs.yml",
+                "build.py", "pyproject.toml", "hatch_build.py", "requirements.txt", "package-lock.json")
+
+
+def source_date_epoch(matrix_dir: Path = tooling.MATRIX_DIR) -> str:
+    """The build's date in seconds since 1970 (SOURCE_DATE_EPOCH's format): the
+    time of the last commit touching the inputs; outside a git checkout (an
+    unpacked archive), midnight UTC of the matrix changelog's newest date."""
+    import subprocess
+    from datetime import datetime, timezone
+
+    try:
+        found = subprocess.run(["git", "log", "-1", "--format=%ct", "--", *DATED_INPUTS], cwd=REPO,
+                               capture_output=True, text=True, timeout=60)
+        if found.returncode == 0 and found.stdout.strip().isdigit():
+            return found.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    newest = max(str(change["date"]) for change in tooling.load(matrix_dir).changelog)
+    return str(int(datetime.fromisoformat(newest).replace(tzinfo=timezone.utc).timestamp()))
 
 
 # -- publishing: site/ is a symbolic link to the latest complete build ---------

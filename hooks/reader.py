@@ -110,10 +110,36 @@ def on_post_page(output, page, config):
     return _point_search_at_language(output, config)
 
 
+# The "not found" page is rendered once per language with the alternates the
+# i18n plugin left from the last page it built: its language links (the head's
+# hreflang alternates and the selector's) go to each language's home instead.
+_NOT_FOUND_LANG_LINKS = re.compile(
+    r'(<link rel="alternate" href=")[^"]*(" hreflang="([^"]+)">)'
+    r'|(<a href=")[^"]*(" hreflang="([^"]+)" class="md-select__link">)')
+
+
+def _not_found_language_links(output: str, config) -> str:
+    from sitegen.publish import base_path, public_url
+
+    _s, langs = _strings()
+    site_url = public_url(config.site_url)
+    root = site_url.rstrip("/") + "/" if site_url else base_path(config.site_url)
+
+    def home(match):
+        lang = match.group(3) or match.group(6)
+        known = next((x for x in langs if x.lower() == lang.lower()), None)
+        if known is None:
+            return match.group(0)
+        href = html.escape(root + lang_prefix(known, langs), quote=True)
+        return (match.group(1) or match.group(4)) + href + (match.group(2) or match.group(5))
+
+    return _NOT_FOUND_LANG_LINKS.sub(home, output)
+
+
 def on_post_template(output, template_name, config):
     if template_name != "404.html":
         return output
-    output = _point_search_at_language(output, config)
+    output = _not_found_language_links(_point_search_at_language(output, config), config)
     _s, langs = _strings()
     lang = _lang(config)
     _not_found[lang] = output

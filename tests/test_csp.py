@@ -114,6 +114,7 @@ def test_no_page_violates_its_policy(context, base_url, site):  # noqa: F811
     assert not violations(page, console)
 
 
+@pytest.mark.browser_expects(r"^console: Executing inline script violates the following Content Security Policy")
 def test_an_injected_inline_script_is_blocked(context, base_url):  # noqa: F811
     """The policy does bite: a script that is not in the build is refused."""
     page, console = watched_page(context)
@@ -144,7 +145,11 @@ def test_a_damaged_rules_json_is_explained(context, base_url):  # noqa: F811
     assert page.get_attribute("#sss-runtime a", "href").endswith("support-matrix/")
 
 
-@pytest.mark.parametrize("how", ["missing", "broken"])
+@pytest.mark.parametrize("how", [
+    pytest.param("missing", marks=pytest.mark.browser_expects(
+        r"^response: 404 GET .*/javascripts/checker\.js$", r"^console: Failed to load resource: .*404.*checker\.js")),
+    pytest.param("broken", marks=pytest.mark.browser_expects(r"^pageerror: broken$")),
+])
 def test_a_checker_js_that_cannot_load_is_explained(context, base_url, how):  # noqa: F811
     if how == "missing":
         context.route("**/javascripts/checker.js", lambda route: route.fulfill(status=404, body="not found"))

@@ -101,6 +101,14 @@ def test_no_page_names_the_local_address(public_site):
     assert "127.0.0.1" not in gzip.decompress((public_site / "sitemap.xml.gz").read_bytes()).decode()
 
 
+def test_not_found_pages_link_each_language_home_under_the_address(public_site):
+    from .test_site import not_found_language_links
+
+    for rel in ("404.html", "en/404.html"):
+        html = (public_site / rel).read_text(encoding="utf-8")
+        assert not_found_language_links(html) == {"pt-BR": {PUBLIC}, "en": {PUBLIC + "en/"}}, rel
+
+
 def test_canonical_and_alternates_are_absolute_under_the_address(public_site):
     for html in pages(public_site):
         if html.name == "404.html":
@@ -159,6 +167,8 @@ def test_every_referenced_file_answers_under_the_sub_path(public_site, served):
         *(runtime + name for name in ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm",
                                       "python_stdlib.zip", "pyodide-lock.json")),
         served + "api/v1/matrix.json", served + "feeds/en.atom", served + "sitemap.xml",
+        # the sitemaps the theme's language selector asks for, beside each alternate
+        served + "en/sitemap.xml", served + "checker/sitemap.xml", served + "en/checker/sitemap.xml",
     }
     assert len(wanted) > 40
     failed = {url: code for url in sorted(wanted) if (code := status(url, "HEAD")) != 200}
@@ -271,6 +281,9 @@ def test_pages_workflow_tests_builds_and_deploys():
     runs = [s.get("run", "") for s in steps]
     uses = [s.get("uses", "").split("@")[0] for s in steps]
     assert "./run test" in runs  # the README's test command
+    # its checkout has no shared/ beside it, and the test step says so
+    test_step = next(s for s in steps if s.get("run") == "./run test")
+    assert test_step["env"]["SSS_TESTS_WITHOUT_SHARED"] == "1"
     assert "actions/configure-pages" in uses and "actions/upload-pages-artifact" in uses
     build_step = next(s for s in steps if "./run build" in s.get("run", ""))
     assert build_step["env"]["SITE_URL"].startswith("${{ steps.pages.outputs.base_url }}")

@@ -58,6 +58,20 @@ def in_viewport(page, selector):
 
 # ---- every page ------------------------------------------------------------------
 
+def test_every_page_loads_clean_in_both_languages(context, base_url):
+    """No 4xx and no console error on any page load, the language selector's
+    sitemap lookups included: the autouse fixture in conftest.py fails the test on
+    any; here every page of both languages is loaded until the network is idle."""
+    page = context.new_page()
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("sitemap.xml") else None)
+    for prefix in LANGS.values():
+        for path in PAGES:
+            page.goto(base_url + prefix + path, wait_until="networkidle")
+    # the theme did look the sitemaps up (so their answers were checked)
+    assert base_url + "en/checker/sitemap.xml" in asked and base_url + "checker/sitemap.xml" in asked, asked
+
+
 def test_no_page_scrolls_sideways_at_360_px(sized, base_url):
     page = sized(360, 740)
     for lang, prefix in LANGS.items():

@@ -94,6 +94,28 @@ def brute_force_open_questions(config: dict, status: str) -> dict:
     return out
 
 
+# Parity with a brute force: it reads the engine's own parse, _open, _conflicts and
+# status_of, so a logic error there (a field missing from _open, a wrong status)
+# shows on both sides and passes. The hand-written questions below catch that.
+def test_hand_written_open_questions():
+    def asked(config):
+        return {q.field: dict(q.outcomes) for q in evaluate(config, "en").open_questions}
+
+    gmail = asked({"deployment": "online", "email_system": "gmail"})
+    # only the OAuth profile fits Gmail; POP3 or IMAP in, SMTP out
+    assert gmail["server_profile"] == {"exchange-online": "unsupported", "exchange-server": "unsupported",
+                                       "exchange-server-hybrid": "unsupported", "pop3-smtp": "unsupported",
+                                       "imap-smtp": "unsupported", "gmail-oauth": "supported"}
+    assert gmail["incoming_protocol"] == {"exchange": "unsupported", "pop3": "supported", "imap": "supported"}
+    assert gmail["outgoing_protocol"] == {"exchange": "unsupported", "smtp": "supported"}
+    assert "tenant" not in gmail and "authentication" not in gmail  # Exchange Online's questions
+    # appointments, contacts and tasks with Gmail: unsupported, and nothing unstated changes that
+    assert asked({"deployment": "online", "email_system": "gmail", "sync": ["appointments-contacts-tasks"]}) == {}
+    exo = asked({"deployment": "online", "email_system": "exchange-online"})
+    assert exo["tenant"] == {"same": "supported", "other": "limited"}
+    assert exo["autodiscover"] == {"true": "supported", "false": "unsupported"}
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_open_questions_are_exactly_the_unstated_fields_that_change_the_status(seed):
     for config in generate(1500, seed=seed):
