@@ -8,6 +8,15 @@
 // The theme has its own handler for language links that drops both, so this one
 // stops the event before it gets there.
 (function () {
+  // A copy served from another address than the one it was built for (a preview,
+  // a test host) names its public address in the hreflang alternates. The theme
+  // fetches sitemap.xml beside each alternate, which the page's own policy
+  // (connect-src 'self') refuses there: point the alternates at this copy, same
+  // path, before the theme reads them (this runs before DOMContentLoaded).
+  Array.prototype.forEach.call(document.head.querySelectorAll('link[rel="alternate"][hreflang]'), function (link) {
+    var url = new URL(link.getAttribute("href"), location.href);
+    if (url.origin !== location.origin) link.setAttribute("href", location.origin + url.pathname);
+  });
   function keepPlace(event) {
     var link = event.currentTarget;
     var lang = link.getAttribute("hreflang");
