@@ -37,6 +37,23 @@ def enumerated():
                 yield {**base, a: va, b: vb}
 
 
+def outside_their_profile(config: dict) -> set:
+    """The rules that belong to a profile these answers rule out (`only_with`):
+    they do not fire here, and may once a fix moves to that profile."""
+    parsed = MATRIX.parse(config, "en")
+    out = set()
+    for name, spec in MATRIX.fields.items():
+        if any(g["field"] in parsed and parsed[g["field"]] not in g["in"] for g in spec.get("only_with", ())):
+            out |= {rule["id"] for rule in MATRIX.rules if name in rule_fields(rule["when"])}
+    return out
+
+
+def rule_fields(cond: dict) -> set:
+    if "all" in cond or "any" in cond:
+        return set().union(*(rule_fields(c) for c in cond.get("all") or cond["any"]))
+    return {cond["field"]}
+
+
 def test_every_fix_removes_its_finding_and_adds_no_unsupported_one():
     checked = 0
     for config in enumerated():
@@ -52,7 +69,8 @@ def test_every_fix_removes_its_finding_and_adds_no_unsupported_one():
             after = MATRIX.evaluate(fixed, "en", open_questions=False)  # never an input error
             rules_after = {f.rule for f in after.findings}
             assert finding.rule not in rules_after, (config, finding.rule, fixed)
-            added = {f.rule for f in after.findings if f.severity == "unsupported"} - rules_before
+            added = ({f.rule for f in after.findings if f.severity == "unsupported"} - rules_before
+                     - outside_their_profile(config))
             assert not added, (config, finding.rule, fixed, added)
             checked += 1
     assert checked > 1000
@@ -79,7 +97,17 @@ def test_the_external_server_remedy_does_not_lead_into_another_unsupported():
     assert (before.status, after.status) == ("unsupported", "supported")
 
 
-def brute_force_open_questions(config: dict, status: str) -> dict:
+RANK = {"unsupported": 3, "unknown": 2, "limited": 1, "supported": 0}
+
+
+def status_with(config: dict, name: str, value) -> str:
+    """The status the answers as given fire, with one more answer (and what it
+    implies), read through the public entry: no shortcut of the engine's."""
+    return MATRIX.evaluate({**config, name: value}, "en", open_questions=False).status
+
+
+def outcomes_of(config: dict) -> dict:
+    """Each unstated field's values (those that fit the answers) and their status."""
     parsed = MATRIX.parse(config, "en")
     out = {}
     for name, values in MATRIX._open:
@@ -87,11 +115,32 @@ def brute_force_open_questions(config: dict, status: str) -> dict:
             continue
         outcomes = {}
         for value in values:
-            if not MATRIX._conflicts(name, value, parsed):
-                outcomes[_value_key(value)] = MATRIX.status_of({**parsed, name: value})
-        if any(s != status for s in outcomes.values()):
-            out[name] = outcomes
+            try:
+                outcomes[_value_key(value)] = status_with(config, name, value)
+            except ConfigError:
+                continue  # a value the answers given rule out
+        out[name] = outcomes
     return out
+
+
+def brute_force_verdict(config: dict) -> tuple[str, dict]:
+    """The status and open questions by the definition: a field whose every
+    value gives one status other than the answers' decides it (the worst such
+    status wins); then every other field's outcomes are at least that bad, and
+    a field is open when some outcome differs from the status."""
+    status = MATRIX.evaluate(config, "en", open_questions=False).status
+    fields = {n: o for n, o in outcomes_of(config).items() if any(s != status for s in o.values())}
+    entailed = {n: next(iter(o.values())) for n, o in fields.items() if len(set(o.values())) == 1}
+    if entailed:
+        status = max(entailed.values(), key=RANK.get)
+    out = {}
+    for name, outcomes in fields.items():
+        if name in entailed:
+            continue
+        lifted = {v: s if RANK[s] >= RANK[status] else status for v, s in outcomes.items()}
+        if any(s != status for s in lifted.values()):
+            out[name] = lifted
+    return status, out
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -99,7 +148,7 @@ def test_open_questions_are_exactly_the_unstated_fields_that_change_the_status(s
     for config in generate(1500, seed=seed):
         verdict = evaluate(config, "en")
         got = {q.field: dict(q.outcomes) for q in verdict.open_questions}
-        assert got == brute_force_open_questions(config, verdict.status), config
+        assert (verdict.status, got) == brute_force_verdict(config), config
         for question in verdict.open_questions:
             assert question.field not in config
             # a field whose every value keeps the status is never listed
