@@ -429,6 +429,15 @@ class Matrix:
                           for name, value in fix if name in self._lists and name in stated
                           and any(v not in value for v in stated[name]))
             if drops:
+                if finding.remedy is not None and not any(
+                        name in (r[0] for r in (_choose_fix(item[4], config) if type(item[4]) is list else item[4]) or ())
+                        for name, _values in drops):
+                    # taken over from another finding's fix: say it here too
+                    dropped = "; ".join(", ".join(self.value_label(n, v, lang) for v in values)
+                                        for n, values in drops)
+                    remedy = finding.remedy + " " + self.text(
+                        "remedy.drops", lang, values=dropped[:1].lower() + dropped[1:])
+                    return _replace(finding, drops=drops, remedy=remedy)
                 return _replace(finding, drops=drops)
         return finding
 
