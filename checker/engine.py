@@ -216,6 +216,8 @@ class Matrix:
         # The fields whose answer implies another's: trying one of their values
         # as an open question evaluates the whole configuration it completes.
         self._implies = frozenset(by for _f, by, _a, _i in self._implied)
+        self._implied_cache: dict = {}
+        self._checks: dict = {}
         # The fields an open question can be about, with the values to try.
         self._open = [
             (name, [v == "true" for v in self._allowed_order(spec)] if spec["type"] == "boolean"
@@ -328,6 +330,16 @@ class Matrix:
                 if allowed is not None and config[field] not in allowed:
                     return True
         return False
+
+    def _implied_by(self, name: str, value) -> list:
+        """The (field, value) pairs an answer implies."""
+        key = (name, value)
+        found = self._implied_cache.get(key)
+        if found is None:
+            found = self._implied_cache[key] = [
+                (field, implied_by[value]) for field, by, _a, implied_by in self._implied
+                if by == name and implied_by.get(value) is not None]
+        return found
 
     def _complete(self, config: dict, name: str, value) -> dict:
         """``config`` with one more answer and what it implies of fields left out."""
@@ -570,19 +582,35 @@ class Matrix:
             for value in values:
                 if self._conflicts(name, value, config):
                     continue
+                more = ()
                 if whole:
-                    # what the answer implies changes other rules too
-                    outcome = self.status_of(self._complete(config, name, value))
-                    outcomes.append((_value_key(value), outcome))
-                    if outcome != status:
-                        changed += 1
-                        worst = max(worst, _OPEN_RANK[outcome])
-                    continue
+                    # what the answer implies changes the rules that read those fields too
+                    more = [(f, v) for f, v in self._implied_by(name, value) if f not in config]
+                if more:
+                    moved = frozenset((name, *(f for f, _v in more)))
+                    best = max((rank for rank, reads in kept if not (reads & moved)), default=-1)
+                    ckey = (config["deployment"], config["email_system"], moved)
+                    checks = self._checks.get(ckey)
+                    if checks is None:
+                        # each rule once, the worst first
+                        seen, checks = set(), []
+                        for f in moved:
+                            for item in readers.get(f, ()):
+                                if id(item[1]) not in seen:
+                                    seen.add(id(item[1]))
+                                    checks.append(item)
+                        checks.sort(key=lambda item: -item[0])
+                        checks = self._checks[ckey] = tuple(checks)
+                    for f, v in more:
+                        trial[f] = v
+                else:
+                    best, checks = base, tests
                 trial[name] = value
-                best = base
-                for rank, test in tests:
+                for rank, test in checks:
                     if rank > best and test(trial):
                         best = rank
+                for f, _v in more:
+                    del trial[f]
                 outcome = _STATUS_OF_RANK.get(best, "unknown")
                 outcomes.append((_value_key(value), outcome))
                 if outcome != status:
