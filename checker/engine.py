@@ -421,7 +421,8 @@ class Matrix:
         questions = ()
         if open_questions:
             questions = self._open_questions(config, status, fired)
-            entailed = [q for q in questions if len({s for _v, s in q.outcomes}) == 1]
+            rank = _OPEN_RANK[status]
+            entailed = [q for q in questions if min(_OPEN_RANK[s] for _v, s in q.outcomes) > rank]
             if entailed:
                 status, findings, questions = self._entail(config, stated, lang, status, findings,
                                                            questions, entailed)
@@ -500,18 +501,24 @@ class Matrix:
         return best
 
     def _entail(self, config, stated, lang, status, findings, questions, entailed):
-        """Each entailed field's status holds whatever its answer: the worst of
-        them is the verdict's status. Its findings are those each value fires
-        beyond the answers given, at the status that value gives; the other open
-        questions keep only the outcomes at least that bad (stating them cannot
-        undo what every answer to the entailed field gives)."""
-        new_rank = max(_OPEN_RANK[q.outcomes[0][1]] for q in entailed)
+        """An open question whose every answer gives a status worse than the
+        answers' own: the best of those statuses holds whatever the answer, and
+        the worst such bound over the questions is the verdict's status. Its
+        findings are those the values giving that bound fire beyond the answers
+        given, at that status, marked with those values. A question whose values
+        all give one status is then settled (not open); every other keeps the
+        outcomes at least as bad as the new status (stating it cannot undo what
+        every answer to the entailed field gives)."""
+        new_rank = max(min(_OPEN_RANK[s] for _v, s in q.outcomes) for q in entailed)
         new_status = next(s for s, r in _OPEN_RANK.items() if r == new_rank)
         have = {f.rule for f in findings}
         extra: dict = {}   # rule id -> (sort key, finding, field, [values])
         for question in entailed:
-            level = question.outcomes[0][1]
-            values = [v for v in self._open_values(question.field) if _value_key(v) in dict(question.outcomes)]
+            level = min((s for _v, s in question.outcomes), key=_OPEN_RANK.get)
+            if _OPEN_RANK[level] != new_rank:
+                continue  # a weaker bound: the stronger one's findings say it
+            keys = {v for v, s in question.outcomes if s == level}
+            values = [v for v in self._open_values(question.field) if _value_key(v) in keys]
             for value in values:
                 trial = self._complete(config, question.field, value)
                 for item in self._fired(trial):
@@ -524,7 +531,7 @@ class Matrix:
                     else:
                         known[3].append(value)
         added = sorted(extra.values(), key=lambda e: e[0])
-        entailed_fields = {q.field for q in entailed}
+        entailed_fields = {q.field for q in entailed if len({s for _v, s in q.outcomes}) == 1}
         added_findings = [_replace_applies(finding, ((name, tuple(values)),))
                           for _key, finding, name, values in added]
         ranked = sorted([(_finding_key(f), i, f) for i, f in enumerate(findings)]

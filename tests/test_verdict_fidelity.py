@@ -128,14 +128,17 @@ def outcomes_of(config: dict) -> dict:
 
 def brute_force_verdict(config: dict) -> tuple[str, dict]:
     """The status and open questions by the definition: a field whose every
-    value gives one status other than the answers' decides it (the worst such
-    status wins); then every other field's outcomes are at least that bad, and
-    a field is open when some outcome differs from the status."""
+    value gives a status worse than the answers' own bounds the status from
+    below by the best of them (the worst such bound wins); then every field's
+    outcomes are at least that bad, a field whose values all give one status
+    is settled, and a field is open when some outcome differs from the status."""
     status = MATRIX.evaluate(config, "en", open_questions=False).status
     fields = {n: o for n, o in outcomes_of(config).items() if any(s != status for s in o.values())}
-    entailed = {n: next(iter(o.values())) for n, o in fields.items() if len(set(o.values())) == 1}
-    if entailed:
-        status = max(entailed.values(), key=RANK.get)
+    bounds = [min(o.values(), key=RANK.get) for o in fields.values() if o]
+    bounds = [b for b in bounds if RANK[b] > RANK[status]]
+    if bounds:
+        status = max(bounds, key=RANK.get)
+    entailed = {n for n, o in fields.items() if len(set(o.values())) == 1 and RANK[next(iter(o.values()))] >= RANK[status]}
     out = {}
     for name, outcomes in fields.items():
         if name in entailed:
