@@ -442,7 +442,7 @@ class Matrix:
                           for name, value in fix if name in self._lists and name in stated
                           and any(v not in value for v in stated[name]))
             if drops:
-                if finding.remedy is not None and not any(
+                if finding.remedy is not None and "remedy.drops" in self.strings and not any(
                         name in (r[0] for r in (_choose_fix(item[4], config) if type(item[4]) is list else item[4]) or ())
                         for name, _values in drops):
                     # taken over from another finding's fix: say it here too
