@@ -191,9 +191,27 @@ def render_text(verdict, lang: str, matrix, marks: dict | None = None) -> str:
         lines.append("  " + matrix.text("cli.so_far", lang, status=status,
                                         questions="; ".join(_open_question(q, lang, matrix)
                                                             for q in verdict.open_questions)))
+        lines.append("  " + matrix.text("cli.holds_if", lang, status=status,
+                                        conditions=_conditions(verdict.holds_if(), lang, matrix)))
+        for worse in ("unsupported", "unknown", "limited"):
+            conditions = [c for c in verdict.worse_if() if c["status"] == worse]
+            if conditions:
+                lines.append("  " + matrix.text("cli.worse_if", lang, status=matrix.text("status." + worse, lang),
+                                                conditions=_conditions(conditions, lang, matrix)))
+    if verdict.implied:
+        lines.append("  " + matrix.text("cli.implied", lang, answers="; ".join(
+            matrix.text("cli.implied_answer", lang, field=matrix.fields[name]["label"][lang],
+                        value=matrix.value_label(name, value, lang),
+                        by=matrix.fields[by]["label"][lang],
+                        by_value=matrix.value_label(by, by_value, lang))
+            for name, value, by, by_value in verdict.implied)))
     for f in verdict.findings:
         lines.append("")
         lines.append(f"{marks[f.severity]} [{matrix.text('severity.' + f.severity, lang)}] {f.message}")
+        if f.applies_if:
+            lines.append("  " + matrix.text("cli.applies_if", lang, conditions=_conditions(
+                [{"field": name, "values": [_value_text(v) for v in values]} for name, values in f.applies_if],
+                lang, matrix)))
         if f.remedy:
             remedy = f.remedy
             if f.remedy_source == "project":
@@ -201,6 +219,9 @@ def render_text(verdict, lang: str, matrix, marks: dict | None = None) -> str:
             lines.append("  " + matrix.text("cli.remedy", lang, remedy=remedy))
         if f.fix:
             fix = ", ".join(f"{name} = {_value_text(value)}" for name, value in f.fix)
+            for name, values in f.drops or ():
+                dropped = ", ".join(matrix.value_label(name, v, lang) for v in values)
+                fix += " (" + matrix.text("cli.fix_drops", lang, values=dropped[:1].lower() + dropped[1:]) + ")"
             lines.append("  " + matrix.text("cli.fix", lang, fix=fix))
         lines.append("  " + matrix.text("cli.facts", lang, facts=", ".join(f.facts) or "-") + f"  ({f.rule})")
         lines.append("  " + matrix.text("cli.link", lang, link=f.link))
@@ -321,6 +342,15 @@ def _value_text(value) -> str:
     if type(value) is bool:
         return "true" if value else "false"
     return str(value)
+
+
+def _conditions(conditions: list, lang: str, matrix) -> str:
+    """``Authentication with Exchange Online is Server-to-server (S2S); ...``."""
+    return "; ".join(
+        matrix.text("cli.condition", lang, field=matrix.fields[c["field"]]["label"][lang],
+                    values=matrix.text("cli.or", lang).join(
+                        matrix.value_label(c["field"], v, lang) for v in c["values"]))
+        for c in conditions)
 
 
 def _open_question(question, lang: str, matrix) -> str:

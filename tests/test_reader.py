@@ -733,3 +733,93 @@ def test_every_search_title_names_its_deployment(site, loaded, lang):
     assert titles["cross-tenant/"].endswith("· " + online)
     assert titles["support-matrix/#onprem-exchange"].startswith("Customer Engagement (on-premises) › ")
     assert titles["support-matrix/#online-exchange"].count("online") == 1  # named once, not twice
+
+
+# ---- the verdict says under which answers it holds ------------------------------------
+
+def conditions_text(conditions, lang):
+    return "; ".join(
+        STRINGS["page.checker.condition"][lang].replace("{field}", label(c["field"], lang)).replace(
+            "{values}", STRINGS["page.checker.or"][lang].join(value_label(c["field"], v, lang) for v in c["values"]))
+        for c in conditions)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_phone_bar_and_the_panel_say_under_which_answers_the_status_holds(sized, base_url, engine, lang):
+    page = sized(*SIZES["phone"])
+    config = {"deployment": "on-premises", "email_system": "exchange-server-2010-sp3"}
+    verdict = engine.evaluate(config, lang).to_dict()
+    status = STRINGS["status." + verdict["status"]][lang]
+    assert verdict["open_questions"] and verdict["holds_if"]
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=on-premises&email_system=exchange-server-2010-sp3")
+    wait_verdict(page, verdict["status"])
+    # the bar: never the bare status while questions are open, in view at 390 px
+    so_far = STRINGS["page.checker.so_far"][lang].replace("{status}", status)
+    page.wait_for_function("t => document.getElementById('sss-bar-status').textContent.includes(t)", arg=so_far)
+    holds = page.inner_text("#sss-bar-holds")
+    first = conditions_text(verdict["holds_if"][:1], lang)
+    assert holds.startswith(STRINGS["page.checker.holds_if"][lang].replace("{status}", status).split("{conditions}")[0] + first)
+    assert in_viewport(page, "#sss-bar-holds")
+    # and the end-of-support warning, not only in the details
+    notice = next(f for f in verdict["findings"] if f["rule"] == "lifecycle-exchange-2010")
+    eos = page.eval_on_selector("#sss-bar-eos", "e => e.textContent")  # the whole line, however cut
+    assert eos == f"⚠ {STRINGS['page.checker.eos_warning'][lang]}: {notice['message']}"
+    assert in_viewport(page, "#sss-bar-eos")
+    # the panel: every condition, and what would make it worse
+    page.click("#sss-bar-open")
+    panel = page.inner_text("#sss-verdict .sss-holds-if")
+    assert panel == STRINGS["page.checker.holds_if"][lang].replace("{status}", status).replace(
+        "{conditions}", conditions_text(verdict["holds_if"], lang))
+    worse = [c for c in verdict["worse_if"] if c["status"] == "unsupported"]
+    assert worse
+    assert page.inner_text('#sss-verdict .sss-worse-if[data-status="unsupported"]') == STRINGS["page.checker.worse_if"][lang].replace(
+        "{status}", STRINGS["status.unsupported"][lang]).replace("{conditions}", conditions_text(worse, lang))
+    # answered: the status is no longer "so far", and the bar says no condition
+    answered = {**config, **{c["field"]: {"true": True, "false": False}.get(c["values"][0], c["values"][0])
+                             for c in verdict["holds_if"]}}
+    final = engine.evaluate(answered, lang).to_dict()
+    query = "&".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in answered.items())
+    page.goto(base_url + LANGS[lang] + "checker/?" + query)
+    wait_verdict(page, final["status"])
+    if not final["open_questions"]:
+        page.wait_for_function("document.getElementById('sss-bar-holds').hidden")
+        assert page.inner_text("#sss-bar-status").endswith(STRINGS["status." + final["status"]][lang])
+    assert not page.errors
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_implied_answers_and_entailed_findings_show_in_the_panel(sized, base_url, engine, lang):
+    page = sized(*SIZES["laptop"])
+    config = {"deployment": "on-premises", "email_system": "gmail", "server_profile": "pop3-smtp",
+              "manual_tracking_outlook": True}
+    verdict = engine.evaluate(config, lang).to_dict()
+    assert verdict["status"] == "unsupported"
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=on-premises&email_system=gmail&server_profile=pop3-smtp"
+              "&manual_tracking_outlook=true")
+    wait_verdict(page, "unsupported")
+    implied = page.inner_text("#sss-verdict .sss-implied")
+    assert STRINGS["page.checker.implied"][lang] in implied
+    assert value_label("incoming_protocol", "pop3", lang) in implied and value_label("server_profile", "pop3-smtp", lang) in implied
+    # without the profile: every incoming protocol gives "Not supported", each reason says for which
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=on-premises&email_system=gmail&manual_tracking_outlook=true")
+    wait_verdict(page, "unsupported")
+    applies = page.inner_text('#sss-verdict li[data-rule="note-manual-tracking"] .sss-applies-if')
+    assert value_label("incoming_protocol", "pop3", lang) in applies
+    assert not page.errors
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_fix_that_drops_a_sync_item_says_so_on_its_button(sized, base_url, engine, lang):
+    page = sized(*SIZES["phone"])
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=online&email_system=gmail&sync=email,appointments-contacts-tasks")
+    wait_verdict(page, "unsupported")
+    button = page.locator('#sss-verdict .sss-apply-fix[data-fix-for="online-webmail-act"]')
+    act = value_label("sync", "appointments-contacts-tasks", lang)
+    expected = STRINGS["page.checker.fix_sync_only"][lang].replace("{kept}", value_label("sync", "email", lang).lower()).replace(
+        "{dropped}", act[0].lower() + act[1:])
+    assert button.inner_text() == expected
+    if lang == "en":
+        assert expected == "Synchronize only email (appointments, contacts and tasks will not be synchronized)"
+    remedy = page.inner_text('#sss-verdict li[data-rule="online-webmail-act"] .sss-remedy')
+    assert act.lower() in remedy.lower()
+    assert not page.errors

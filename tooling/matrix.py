@@ -462,6 +462,10 @@ class _Checker:
                         self.add(doc, path + ("default", j), f"{v!r} is not a value of {q['id']}; values: {', '.join(ids)}")
             if "show_when" in q:
                 self.check_condition(doc, path + ("show_when",), q["show_when"])
+            for j, guard in enumerate(q.get("only_with", [])):
+                self.check_condition(doc, path + ("only_with", j), guard)
+                if guard.get("field") == q["id"]:
+                    self.add(doc, path + ("only_with", j), "a field cannot belong to answers of itself")
             if "implied" in q:
                 by = q["implied"]["by"]
                 if by not in self.fields or self.fields[by]["type"] != "choice" or not self.fields[by]["required"]:
@@ -743,6 +747,24 @@ def _any(conds: list) -> dict:
     return conds[0] if len(conds) == 1 else {"any": conds}
 
 
+def _only_with(when: dict, questions) -> dict:
+    """The condition, guarded by the `only_with` of each field it reads: a rule
+    about a field that belongs to one profile does not fire on another."""
+    guards = []
+    read = _fields_of(when)
+    for q in questions:
+        if q["id"] in read:
+            for guard in q.get("only_with", ()):
+                if guard["field"] in read and _fields_of(guard) <= {guard["field"]} and guard in guards:
+                    continue
+                if guard not in guards:
+                    guards.append(guard)
+    if not guards:
+        return when
+    return {"all": [when] + [{"any": [{"field": g["field"], "absent": True},
+                                      {"field": g["field"], "in": list(g["in"])}]} for g in guards]}
+
+
 def _implied_locations(systems, questions) -> list:
     """A condition that the mailbox lives where these email systems imply, when
     every one of them implies a location; none otherwise."""
@@ -780,6 +802,7 @@ def compile_rules(loaded: Loaded) -> dict:
         for rule in entry.get("rules", []):
             kind = rule.get("derive")
             when = derive_condition(kind, entry.get("row"), rule, loaded.questions) if kind else rule["when"]
+            when = _only_with(when, loaded.questions)
             remedy = rule.get("remedy") or entry.get("remedy")
             rules.append({
                 "id": rule["id"],
@@ -807,6 +830,8 @@ def compile_rules(loaded: Loaded) -> dict:
             spec["show_when"] = q["show_when"]
         if "implied" in q:
             spec["implied"] = q["implied"]
+        if "only_with" in q:
+            spec["only_with"] = q["only_with"]
         fields.append(spec)
     return {
         "_generated": GENERATED_NOTE,
@@ -815,6 +840,7 @@ def compile_rules(loaded: Loaded) -> dict:
         "fields": fields,
         "strings": loaded.strings,
         "rules": rules,
+        "implications": implications(loaded.questions),
         **({"dataverse": _compile_dataverse(loaded)} if loaded.dataverse else {}),
         **({"errors": _compile_errors(loaded)} if loaded.errors else {}),
     }
@@ -828,6 +854,36 @@ def _entry_pages(loaded: Loaded) -> dict:
 def _compile_errors(loaded: Loaded) -> dict:
     from . import errors
     return errors.compile_errors(loaded.errors[1], loaded.languages, _entry_pages(loaded), page_link)
+
+
+def implications(questions) -> list:
+    """What one answer says of another, as the questions state it: for each
+    value of `by`, the values of `field` that fit (`allowed`) and the one that
+    follows when the field is left out (`implied`, where exactly one does).
+
+    Two kinds: a question's `implied` (the mailbox location, from the email
+    system; `also_allowed` names the other values that may be stated), and the
+    `protocols` of a value (a server profile's incoming and outgoing protocols)."""
+    out = []
+    domains = {q["id"]: [v["id"] for v in q["values"]] for q in questions}
+    for q in questions:
+        implied = q.get("implied")
+        if implied:
+            also = list(implied.get("also_allowed", []))
+            # an answer of `by` without an implied value allows `also_allowed` alone
+            out.append({"field": q["id"], "by": implied["by"],
+                        "allowed": {by: ([implied["values"][by]] if by in implied["values"] else [])
+                                    + [a for a in also if a != implied["values"].get(by)]
+                                    for by in domains.get(implied["by"], implied["values"])},
+                        "implied": dict(implied["values"])})
+    for q in questions:
+        for key in ("incoming", "outgoing"):
+            allowed = {v["id"]: list(v["protocols"][key]) for v in q["values"]
+                       if key in v.get("protocols", {})}
+            if allowed:
+                out.append({"field": f"{key}_protocol", "by": q["id"], "allowed": allowed,
+                            "implied": {by: vals[0] for by, vals in allowed.items() if len(vals) == 1}})
+    return out
 
 
 def _compile_dataverse(loaded: Loaded) -> dict:

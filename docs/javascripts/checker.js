@@ -30,6 +30,8 @@ const bar = document.getElementById("sss-bar");
 const barStatus = document.getElementById("sss-bar-status");
 const barCounts = document.getElementById("sss-bar-counts");
 const barOpen = document.getElementById("sss-bar-open");
+const barHolds = document.getElementById("sss-bar-holds");
+const barEos = document.getElementById("sss-bar-eos");
 const deciding = document.getElementById("sss-deciding");
 const more = document.getElementById("sss-more");
 // Verdicts the build computed for the first configurations readers reach
@@ -318,10 +320,39 @@ function evaluate(config) {
 }
 
 // ---- showing the verdict ----------------------------------------------------------
-function showBar(statusText, counts, status) {
+function showBar(statusText, counts, status, holds = "", eos = "") {
   barStatus.textContent = statusText;
   barCounts.textContent = counts;
   bar.dataset.status = status || "";
+  // Never a bare status while an open question could change it: the first
+  // conditions it holds under, and an end-of-support warning when there is one.
+  barHolds.textContent = holds;
+  barHolds.hidden = !holds;
+  barEos.textContent = eos;
+  barEos.hidden = !eos;
+}
+
+// "Label: value or value; Label: value" for [{field, values}] (holds_if, worse_if, applies_if).
+function conditionsText(conditions) {
+  return conditions.map((c) => {
+    const field = BY_ID.get(c.field);
+    return fill(S["page.checker.condition"], {
+      field: field ? field.label : c.field,
+      values: c.values.map((v) => (field ? valueLabel(field, v) : String(v))).join(S["page.checker.or"]),
+    });
+  }).join("; ");
+}
+
+// The fix's button: what it keeps and, in words, what it stops synchronizing.
+function fixLabel(f) {
+  const drops = (f.fix_drops || []).find((d) => d.field === "sync");
+  const field = BY_ID.get("sync");
+  if (!drops || !field || !Array.isArray(f.fix.sync)) return S["page.checker.apply_fix"];
+  const lower = (text) => text.charAt(0).toLowerCase() + text.slice(1);
+  return fill(S["page.checker.fix_sync_only"], {
+    kept: lower(answerText(field, f.fix.sync)),
+    dropped: lower(answerText(field, drops.values)),
+  });
 }
 
 function clearVerdict(prompt) {
@@ -441,6 +472,11 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
     return field && !PRIMARY.includes(q.field) && (!field.show_when || holds(field.show_when, config));
   });
   orderQuestions(open, config, status);
+  const asked = new Set(open.map((q) => q.field));
+  // Under which answers the status holds, and what would make it worse, for
+  // the open questions the form asks (worst first, as the engine orders them).
+  const holdsIf = (verdict.holds_if || []).filter((c) => asked.has(c.field));
+  const worseIf = (verdict.worse_if || []).filter((c) => asked.has(c.field));
   const headline = el("div", { class: "sss-headline" });
   const statusLine = el("p", { class: `sss-status sss-status-${status}` },
     el("span", { class: "sss-icon", "aria-hidden": "true" }, ICON[status] + " "),
@@ -457,8 +493,31 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
       line.append(link);
     });
     headline.append(line);
+    headline.append(el("p", { class: "sss-holds-if" },
+      fill(S["page.checker.holds_if"], { status: S["status." + status], conditions: conditionsText(holdsIf) })));
+    for (const worse of ["unsupported", "unknown", "limited"]) {
+      const conditions = worseIf.filter((c) => c.status === worse);
+      if (conditions.length) {
+        headline.append(el("p", { class: "sss-worse-if", "data-status": worse },
+          fill(S["page.checker.worse_if"], { status: S["status." + worse], conditions: conditionsText(conditions) })));
+      }
+    }
   }
-  for (const f of findings.filter((x) => LIFECYCLE.has(x.rule))) {
+  const implied = verdict.implied || [];
+  if (implied.length) {
+    const line = el("p", { class: "sss-implied" }, S["page.checker.implied"] + " ");
+    line.append(implied.map((i) => {
+      const field = BY_ID.get(i.field);
+      const by = BY_ID.get(i.by);
+      return fill(S["page.checker.implied_answer"], {
+        field: field ? field.label : i.field, value: field ? valueLabel(field, i.value) : i.value,
+        by: by ? by.label : i.by, by_value: by ? valueLabel(by, i.by_value) : i.by_value,
+      });
+    }).join("; "));
+    headline.append(line);
+  }
+  const endOfSupport = findings.filter((x) => LIFECYCLE.has(x.rule));
+  for (const f of endOfSupport) {
     headline.append(el("p", { class: "sss-eos-warning", "data-notice": f.rule },
       el("span", { "aria-hidden": "true" }, "⚠ "), el("strong", {}, S["page.checker.eos_warning"] + ": "), f.message));
   }
@@ -469,6 +528,9 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
       el("span", { class: "sss-sev" },
         el("span", { "aria-hidden": "true" }, ICON[f.severity] + " "), S["severity." + f.severity]),
       " ", f.message);
+    if (f.applies_if) {
+      item.append(el("p", { class: "sss-applies-if" }, fill(S["page.checker.applies_if"], { conditions: conditionsText(f.applies_if) })));
+    }
     if (f.remedy) {
       const remedy = el("p", { class: "sss-remedy" });
       if (f.remedy_source === "project") {
@@ -479,7 +541,7 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
       item.append(remedy);
     }
     if (fixChanges(f.fix, config)) {
-      const button = el("button", { type: "button", class: "md-button sss-apply-fix", "data-fix-for": f.rule }, S["page.checker.apply_fix"]);
+      const button = el("button", { type: "button", class: "md-button sss-apply-fix", "data-fix-for": f.rule }, fixLabel(f));
       button.addEventListener("click", () => applyFix(f.fix));
       item.append(el("p", {}, button));
     }
@@ -496,7 +558,15 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
   verdictBox.setAttribute("data-status", status);
   verdictBox.setAttribute("data-source", source);
   printDate.textContent = fill(S["page.checker.print_date"], { date: new Date().toLocaleString(data.lang, { dateStyle: "long", timeStyle: "short" }) });
-  showBar(`${ICON[status]} ${S["status." + status]}`, counts.join(" · "), status);
+  let barHoldsText = "";
+  if (holdsIf.length) {
+    const first = conditionsText(holdsIf.slice(0, 1));
+    const rest = holdsIf.length > 1 ? " " + fill(S["page.checker.more_conditions"], { count: holdsIf.length - 1 }) : "";
+    barHoldsText = fill(S["page.checker.holds_if"], { status: S["status." + status], conditions: first + rest });
+  }
+  const barEosText = endOfSupport.length ? `⚠ ${S["page.checker.eos_warning"]}: ${endOfSupport[0].message}` : "";
+  showBar(`${ICON[status]} ${open.length ? fill(S["page.checker.so_far"], { status: S["status." + status] }) : S["status." + status]}`,
+    counts.join(" · "), status, barHoldsText, barEosText);
   markVerdict(source);
   announce.textContent = fill(S["page.checker.announce"], { status: S["status." + status], count: findings.length });
 }
