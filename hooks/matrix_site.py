@@ -22,9 +22,32 @@ sys.path.insert(0, str(REPO))
 from tooling import matrix as tooling  # noqa: E402
 
 import sitegen  # noqa: E402
-from sitegen import csp, publish  # noqa: E402
+from sitegen import buildlock, csp, publish  # noqa: E402
 
-_state = {"command": "build", "loaded": None}
+_state = {"command": "build", "loaded": None, "locked": False}
+
+
+def _lock() -> None:
+    """One build at a time (sitegen/buildlock.py): `mkdocs serve` rebuilding after
+    an edit waits for a `python build.py` at work, and the other way round.
+    build.py already holds the lock around MkDocs' build."""
+    if not buildlock.is_held():
+        buildlock.acquire()
+        _state["locked"] = True
+
+
+def _unlock() -> None:
+    if _state["locked"]:
+        _state["locked"] = False
+        buildlock.release()
+
+
+def on_build_error(error, **kwargs):
+    _unlock()
+
+
+def on_shutdown(**kwargs):
+    _unlock()
 
 
 def on_startup(command, dirty=False, **kwargs):
@@ -65,6 +88,7 @@ def _short(filename: str) -> str:
 
 def on_pre_build(config, **kwargs):
     try:
+        _lock()
         _state["loaded"] = sitegen.generate_docs()
         # An engine that does not compile is named here, file and line, rather
         # than deep inside the wheel's or the snapshot's build.
@@ -91,6 +115,13 @@ def on_post_page(output, page, config, **kwargs):
 
 
 def on_post_build(config, **kwargs):
+    try:
+        _finish(config)
+    finally:
+        _unlock()
+
+
+def _finish(config):
     site_dir = Path(config.site_dir)
     if not _serving():
         # `mkdocs serve` injects an inline live-reload script that changes with
