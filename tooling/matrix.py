@@ -629,7 +629,8 @@ class _Checker:
     def _plain(self, doc, path, text: str) -> None:
         found = _HTML_TAG.search(text)
         if found:
-            self.add(doc, path, f"HTML markup ({found.group(0)!r}...) is not allowed in matrix text; "
+            tag = re.match(r"<\s*[/!?]?[A-Za-z0-9-]*", text[found.start():]).group(0)
+            self.add(doc, path, f"HTML markup ({tag!r}...) is not allowed in matrix text; "
                                 f"write plain text (links as [label](https://...))")
 
     def check_used_strings(self) -> None:
