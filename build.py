@@ -16,7 +16,6 @@ A thin orchestrator: every step is a tested function in tooling.matrix or sitege
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -219,7 +218,9 @@ def serve(address: str) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    from checker.cliargs import ArgumentParser  # one escaped line and exit 2 for a bad option
+
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="report generated files that are out of date")
     mode.add_argument("--serve", nargs="?", const="127.0.0.1:8000", metavar="ADDR",
