@@ -11,6 +11,8 @@ them; the next good save recovers. A plain build stops on the same failures.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import traceback
 from pathlib import Path
@@ -40,6 +42,61 @@ def _unlock() -> None:
     if _state["locked"]:
         _state["locked"] = False
         buildlock.release()
+
+
+def on_config(config, **kwargs):
+    """`mkdocs serve` cleans its folder before it builds, so a build that fails
+    half-way (a theme override in overrides/ that does not parse or render, a
+    plugin, a page) would leave nothing to serve. While serving, each build
+    goes to a folder beside the served one and replaces it only when complete."""
+    # The language builds (mkdocs-static-i18n) go inside it: en/ of the staging folder.
+    if _serving() and not any(part.endswith(_STAGING) for part in Path(config.site_dir).parts):
+        config.site_dir = config.site_dir.rstrip("/") + _STAGING
+    return config
+
+
+_STAGING = ".next"
+
+
+def _publish_served(config) -> None:
+    staging = Path(config.site_dir)
+    served = staging.with_name(staging.name[:-len(_STAGING)])
+    if not _exchange(staging, served):
+        old = served.with_name(served.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(served, old)
+        os.replace(staging, served)
+        staging = old
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False where unavailable."""
+    try:
+        import ctypes
+
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def on_serve(server, config, builder, **kwargs):
+    """`mkdocs serve` stops answering (every request waits) once a rebuild raises.
+    Whatever breaks a rebuild, say what and where, and keep serving the last
+    good pages (see on_config)."""
+    build_once = server.builder
+
+    def keep_serving():
+        try:
+            build_once()
+        except Exception as exc:  # noqa: BLE001  (any failure: the server must keep answering)
+            print(describe(exc), file=sys.stderr)
+            print("the site could not be rebuilt; still serving the last good pages", file=sys.stderr)
+
+    server.builder = keep_serving
+    return server
 
 
 def on_build_error(error, **kwargs):
@@ -117,6 +174,8 @@ def on_post_page(output, page, config, **kwargs):
 def on_post_build(config, **kwargs):
     try:
         _finish(config)
+        if _serving() and config.site_dir.endswith(_STAGING):  # the whole site, every language
+            _publish_served(config)
     finally:
         _unlock()
 
