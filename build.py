@@ -81,9 +81,12 @@ def _build_site(site_dir: Path, matrix_dir: Path, site_url: str | None) -> int:
 
     try:
         sitegen.generate_docs(matrix_dir)
+        sitegen.place_checker_assets()
     except tooling.MatrixInvalid as exc:
         return fail(exc.issues)
-    sitegen.place_checker_assets()
+    except (OSError, RuntimeError) as exc:  # npm packages missing, the wheel or snapshot failing
+        print(f"build failed: {exc}; site/ was left as it was", file=sys.stderr)
+        return 1
     clean_interrupted(site_dir)
     # The folder's name carries this process's id: no other build removes it
     # while this process lives (see clean_interrupted).

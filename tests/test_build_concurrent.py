@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -59,10 +60,14 @@ def test_two_builds_at_once_publish_a_whole_site(tmp_path):
 def test_a_build_beside_serve_after_a_matrix_edit(server):  # noqa: F811
     root = server.root
     (root / "build.py").write_text((REPO / "build.py").read_text(encoding="utf-8"), encoding="utf-8")
+    # the precompressed runtime (once per machine: minutes of brotli on a busy one)
+    for cache in ("precompressed", "gzip-stamps"):
+        if (REPO / "build" / cache).is_dir():
+            shutil.copytree(REPO / "build" / cache, root / "build" / cache, dirs_exist_ok=True)
     notes = root / "matrix" / "notes.yaml"
     site = root / "site"
     intro = "Points that qualify the support matrix"
-    for round_ in range(1):
+    for round_ in range(2):
         marker = f"Concurrent {round_}."
         text = notes.read_text(encoding="utf-8")
         notes.write_text(text.replace(intro, f"{marker} {intro}", 1), encoding="utf-8")
