@@ -6,7 +6,9 @@ With `mkdocs serve`, an edit in matrix/, sitegen/ or checker/ rebuilds what it
 affects and reloads the browser. Any failure while regenerating (a matrix with
 problems, a template error, an engine error) prints what went wrong, with file
 and line, and leaves the last good pages in place, so the server keeps serving
-them; the next good save recovers. A plain build stops on the same failures.
+them; the next good save recovers. So does a failure later in the rebuild (a
+theme override in overrides/): see on_config and on_serve. A plain build stops
+on the same failures. Builds take the checkout's build lock (sitegen/buildlock.py).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def on_config(config, **kwargs):
     # The language builds (mkdocs-static-i18n) go inside it: en/ of the staging folder.
     if _serving() and not any(part.endswith(_STAGING) for part in Path(config.site_dir).parts):
         config.site_dir = config.site_dir.rstrip("/") + _STAGING
+        _state["staging"] = config.site_dir
     return config
 
 
@@ -105,6 +108,8 @@ def on_build_error(error, **kwargs):
 
 def on_shutdown(**kwargs):
     _unlock()
+    if _state.get("staging"):  # what a failed rebuild left beside the served folder
+        shutil.rmtree(_state["staging"], ignore_errors=True)
 
 
 def on_startup(command, dirty=False, **kwargs):
