@@ -149,9 +149,12 @@ def hostile_site(tmp_path_factory):
 class Scan(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.handlers, self.js_links, self.text = [], [], []
+        self.handlers, self.js_links, self.text, self.meta = [], [], [], {}
 
     def handle_starttag(self, tag, attrs):
+        if tag == "meta":
+            found = dict(attrs)
+            self.meta[found.get("name") or found.get("property")] = found.get("content")
         for name, value in attrs:
             if name.startswith("on"):
                 self.handlers.append((tag, name, value))
@@ -181,6 +184,10 @@ def test_the_built_page_shows_hostile_text_as_text(hostile_site, page):
     assert '[dare](javascript:window.__pwned=3) " onfocus="window.__pwned=4" x="' in shown
     if page in ("en/notes/", "en/support-matrix/"):
         assert TAGS in shown, "tags written past validate show as text"
+        # the page's title and description, in the theme's <meta> and link previews: text, once escaped
+        for name in ("description", "og:description", "og:title", "twitter:title"):
+            assert 'onclick="window.__pwned=1"' in scan.meta[name] and "&#" not in scan.meta[name], \
+                (name, scan.meta[name])
 
 
 def test_no_injected_script_runs_in_chromium(hostile_site, browser):  # noqa: F811
