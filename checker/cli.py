@@ -17,9 +17,11 @@ import os
 import sys
 
 from .engine import ConfigError, Problem, load_matrix
+from .cliargs import ArgumentParser
 from .console import ASCII_MARK, MARK, open_input, tolerant_output
 from .console import encodes as _encodes
-from .inputs import InputError, check_list_sizes, decode, limits_for, load_json, load_yaml, printable, read_limited
+from .inputs import (InputError, SiteURLError, check_list_sizes, decode, limits_for, load_config_text,
+                     normalize_site_url, printable, read_limited)
 
 EXIT_OK, EXIT_NOT_SUPPORTED, EXIT_INPUT, EXIT_FAILED = 0, 1, 2, 3
 
@@ -91,7 +93,7 @@ def _main(argv: list[str] | None) -> int:
     tolerant_output()
     argv = sys.argv[1:] if argv is None else list(argv)
     matrix = load_matrix()
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(  # its own complaints in one line, escaped, exit 2
         prog=_prog(),
         description="Is an email setup supported by server-side synchronization?",
     )
@@ -246,15 +248,13 @@ def baked_site_url() -> str | None:
 
 
 def _site_url_ok(args) -> bool:
-    from urllib.parse import urlsplit
-
     url = args.site_url if args.site_url is not None else baked_site_url()
     if url is None:
         return True
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    try:  # no control character either: the address goes into every link printed
+        args.site_url = normalize_site_url(url)
+    except SiteURLError:
         return False
-    args.site_url = url.strip() if url.strip().endswith("/") else url.strip() + "/"
     return True
 
 
@@ -382,10 +382,7 @@ def _read_config(name: str, matrix, lang: str):
         raise _Failure(matrix.text("cli.cannot_read", lang, file=shown, reason=reason)) from None
     text = decode(data)
     max_items, sizes = limits_for(matrix.fields)
-    if name.endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
-        config = load_json(text, max_items=max_items)
-    else:
-        config = load_yaml(text, max_items=max_items)
+    config = load_config_text(text, name, max_items=max_items)
     check_list_sizes(config, sizes)
     return config
 

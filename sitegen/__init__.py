@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jinja2
 
+from sitegen import text as plain
 from tooling import matrix as tooling
 from checker.engine import Matrix, fill_placeholders
 from tooling.matrix import lang_prefix, write_text_if_changed
@@ -50,8 +51,13 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # Markdown out; the texts are the project's own
+        # Every {{ value }} is text (sitegen/text.py): escaped for Markdown and
+        # the HTML around it, unless a template or the code made it markup.
+        autoescape=True,
+        finalize=plain.finalize,
     )
+    env.filters["e"] = env.filters["escape"] = plain.md_text
+    env.filters["jsontext"] = lambda value: plain.md_text(json.dumps(value, ensure_ascii=False))
     return env
 
 
@@ -74,7 +80,7 @@ def render_pages(loaded: tooling.Loaded, compiled: dict | None = None) -> dict[s
     out: dict[str, str] = {}
     for lang in langs:
         def t(key, **values):
-            return fill_placeholders(loaded.strings[key][lang], {k: str(v) for k, v in values.items()})
+            return plain.fill(loaded.strings[key][lang], values, fill_placeholders)
 
         common = dict(
             lang=lang, langs=langs, t=t, sources=sources, pages=pages,
@@ -84,8 +90,8 @@ def render_pages(loaded: tooling.Loaded, compiled: dict | None = None) -> dict[s
             site_root="../" + "../" * lang_prefix(lang, langs).count("/"),
             questions=loaded.questions,
             pages_by_id={p["page"]["id"]: p for p in pages},
-            checker_data=checker_data(loaded, lang),
-            published_verdicts=published.page_json(compiled, lang),
+            checker_data=plain.inert_json(checker_data(loaded, lang)),
+            published_verdicts=plain.inert_json(published.page_json(compiled, lang)),
             changelog=loaded.changelog,
             last_changed=changed,
             entry_pages=entry_pages,
@@ -280,18 +286,18 @@ def org_context(loaded: tooling.Loaded, lang: str) -> dict:
     """What the page "Check your organization" needs: the compiled mapping, and
     its script's strings and labels in the page's language as inert JSON."""
     if not loaded.dataverse:
-        return {"dataverse": None, "org_data": "{}", "source_titles": {}, "deployment_values": []}
+        return {"dataverse": None, "org_data": plain.inert_json("{}"), "source_titles": {}, "deployment_values": []}
     strings = {k: v[lang] for k, v in loaded.strings.items()
                if k.startswith(("page.org.", "status.", "severity.", "cli.remedy", "page.checker.", "remedy."))}
     labels = {q["id"]: {"label": q["label"][lang], "type": q["type"],
                         "values": {v["id"]: v["label"][lang] for v in q["values"]}} for q in loaded.questions}
-    text = json.dumps({"lang": lang, "strings": strings, "labels": labels}, ensure_ascii=False, sort_keys=True)
+    data = json.dumps({"lang": lang, "strings": strings, "labels": labels}, ensure_ascii=False, sort_keys=True)
     titles = {s["url"]: s["title"] for s in loaded.dataverse[1]["sources"]}
     deployment = next(q for q in loaded.questions if q["id"] == "deployment")
     from tooling import orgmatrix
 
     compiled = orgmatrix.compile_mapping(loaded.dataverse[1], loaded.languages, tooling.page_link)
-    return {"dataverse": compiled, "org_data": text.replace("</", "<\\/"), "source_titles": titles,
+    return {"dataverse": compiled, "org_data": plain.inert_json(data), "source_titles": titles,
             "deployment_values": deployment["values"]}
 
 

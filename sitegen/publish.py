@@ -45,15 +45,14 @@ class SiteURLError(ValueError):
 
 
 def normalize_site_url(value: str) -> str:
-    """The public address as MkDocs wants it: absolute http(s), ending in '/'."""
-    text = value.strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
-            or any(c.isspace() for c in text):
-        raise SiteURLError(
-            f"site URL {value!r}: expected an absolute http(s) address without query or fragment, "
-            "such as https://example.org/ or https://owner.github.io/project/")
-    return text if text.endswith("/") else text + "/"
+    """The public address as MkDocs wants it: absolute http(s), ending in '/'
+    (checker.inputs.normalize_site_url: no query, fragment, spaces or control characters)."""
+    from checker.inputs import SiteURLError as Refused, normalize_site_url as normalize
+
+    try:
+        return normalize(value, option="site URL")
+    except Refused as exc:
+        raise SiteURLError(str(exc)) from None
 
 
 def public_url(site_url: str | None) -> str | None:

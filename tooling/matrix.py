@@ -8,6 +8,7 @@ engine does not. Every problem is collected and reported at once as
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
@@ -433,6 +434,8 @@ class _Checker:
         if m.errors:
             from . import errors
             errors.check(self, m.errors[0], {e[2] for e in entry_ids}, _entry_pages(m))
+        self.check_plain_text()
+        self.check_used_strings()
         if m.dataverse:  # the organization check's mapping (tooling/orgmatrix.py)
             from . import orgmatrix
             orgmatrix.check(self, m.dataverse[0], {r[2] for r in rule_ids})
@@ -623,6 +626,75 @@ class _Checker:
                 else:
                     self.add(doc, ("strings",), f"string {key!r} is missing; the checker uses it")
 
+    def check_plain_text(self) -> None:
+        """Matrix text is text: no HTML tag in any string a reader sees (titles also
+        reach the theme's navigation and <title>, which do not escape them; see
+        sitegen/text.py for the two Markdown forms a text may carry)."""
+        languages = set(self.m.languages)
+
+        def walk(doc, node, path):
+            if isinstance(node, dict):
+                if node and set(node) <= languages and all(isinstance(v, str) for v in node.values()):
+                    for lang, text in node.items():
+                        self._plain(doc, path + (lang,), text)
+                    return
+                for key, value in node.items():
+                    walk(doc, value, path + (key,))
+            elif isinstance(node, list):
+                for i, item in enumerate(node):
+                    walk(doc, item, path + (i,))
+
+        for doc in self.m.docs:
+            walk(doc, doc.data, ())
+
+    def _plain(self, doc, path, text: str) -> None:
+        found = _HTML_TAG.search(text)
+        if found:
+            tag = re.match(r"<\s*[/!?]?[A-Za-z0-9-]*", text[found.start():]).group(0)
+            self.add(doc, path, f"HTML markup ({tag!r}...) is not allowed in matrix text; "
+                                f"write plain text (links as [label](https://...))")
+
+    def check_used_strings(self) -> None:
+        """Every interface string the code names exists, in every language.
+
+        The keys are found in the code itself (USING_STRINGS): each quoted
+        literal shaped like a key of matrix/strings.yaml, ``page.checker.title``,
+        whose first part is one the strings file uses. A key built at run time
+        (``"status." + status``) is covered by check_strings, and an admonition's
+        title by the entries that ask for one."""
+        doc = next((d for d in self.m.docs if d.data["kind"] == "strings"), None)
+        if doc is None:
+            return
+        strings = self.m.strings
+        namespaces = {key.split(".", 1)[0] for key in strings}
+        used: dict[str, str] = {}
+        for path in _code_files():
+            try:
+                source = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            found = [(m.group(1), m.start()) for m in _STRING_KEY.finditer(source)]
+            if path.name == "diff.py":  # the diff reads its words by their last part: word(added) is diff.added
+                found += [("diff." + m.group(1), m.start()) for m in _DIFF_WORD.finditer(source)]
+            for key, start in found:
+                if key.split(".", 1)[0] in namespaces and not key.endswith(_FILE_SUFFIXES):
+                    line = source.count("\n", 0, start) + 1
+                    used.setdefault(key, f"{path.relative_to(REPO)}:{line}")
+        for _page, _section, entry in iter_entries(self.m):
+            if entry.get("admonition"):
+                used.setdefault(f"page.admonition.{entry['admonition']}", "sitegen/templates/_macros.j2")
+        # matrix/errors.yaml keeps the strings of the explanations beside them
+        # (tooling/errors.py requires each of its keys in every language)
+        own = set((self.m.errors[1].get("strings") or {}) if self.m.errors else ())
+        for key, where in sorted(used.items()):
+            if key in own and key not in strings:
+                continue
+            missing = [lang for lang in self.m.languages if not (strings.get(key) or {}).get(lang)]
+            if missing:
+                self.add(doc, ("strings",),
+                         f"string {key!r} is missing{' in ' + ', '.join(missing) if key in strings else ''}; "
+                         f"{where} uses it")
+
     def check_coverage(self) -> None:
         """Every deployment and email system must get an answer from some rule."""
         matrix = Matrix(compile_rules(self.m))
@@ -633,6 +705,23 @@ class _Checker:
                 i = next(i for i, q in enumerate(self.m.questions) if q["id"] == "email_system")
                 self.add(doc, ("questions", i), f"no rule answers for deployment {dep!r} with email_system {system!r}; add it to a row or give it a rule")
 
+
+# Where the code that shows interface strings lives: the engine and CLI, the
+# site's generator, templates, hooks and scripts.
+USING_STRINGS = ("checker/*.py", "tooling/*.py", "sitegen/*.py", "sitegen/templates/*.j2", "hooks/*.py", "overrides/**/*.html",
+                 "docs/javascripts/*.js", "docs/javascripts/*.mjs")
+_STRING_KEY = re.compile(r"""["'`]([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)["'`]""")
+_DIFF_WORD = re.compile(r"""\bword\(\s*["']([a-z0-9_.]+)["']""")
+_FILE_SUFFIXES = (".py", ".j2", ".md", ".json", ".yaml", ".yml", ".js", ".mjs", ".html", ".css", ".txt", ".whl",
+                  ".gz", ".zip", ".atom", ".svg", ".wasm", ".toml")
+
+
+def _code_files() -> list[Path]:
+    return sorted({path for pattern in USING_STRINGS for path in REPO.glob(pattern) if path.is_file()})
+
+
+# "<" opening a tag, an end tag, a comment or a declaration.
+_HTML_TAG = re.compile(r"<\s*[A-Za-z/!?]")
 
 ERROR_CODES = ("not_mapping", "unknown_field", "required", "null", "not_boolean", "not_single",
                "unknown_value", "not_list", "empty_list", "duplicate", "unknown_language", "bad_json",
