@@ -683,9 +683,10 @@ class _Checker:
         for _page, _section, entry in iter_entries(self.m):
             if entry.get("admonition"):
                 used.setdefault(f"page.admonition.{entry['admonition']}", "sitegen/templates/_macros.j2")
-        # matrix/errors.yaml keeps the strings of the explanations beside them
-        # (tooling/errors.py requires each of its keys in every language)
-        own = set((self.m.errors[1].get("strings") or {}) if self.m.errors else ())
+        # matrix/errors.yaml keeps the strings of the explanations beside them:
+        # tooling/errors.py requires each of them in every language when the file
+        # is there, and a matrix without it (an older version) has no explanations.
+        from checker.explain import STRING_KEYS as own
         for key, where in sorted(used.items()):
             if key in own and key not in strings:
                 continue
