@@ -61,7 +61,7 @@ def copy_runtime(docs: Path = DOCS) -> str:
     """The self-hosted Pyodide runtime, from the pinned npm package, into the
     site's assets under a content-named folder; returns that folder, relative
     to assets/ (what the manifest names as "runtime")."""
-    runtime = REPO / "node_modules" / "pyodide"
+    runtime = RUNTIME
     sources = [runtime / name for name in RUNTIME_FILES]
     for src in sources:
         if not src.exists():
@@ -124,28 +124,86 @@ def build_wheel() -> Path:
 
 
 def build_snapshot(wheel: Path) -> Path:
-    """A Pyodide memory snapshot with the checker imported, in the site's packed
-    and gzipped format (see make_snapshot.mjs); remade only when the wheel, the
-    runtime or the format changed."""
+    """A Pyodide memory snapshot with the checker's engine and organization
+    check imported, in the site's packed format (see make_snapshot.mjs), with
+    a gzipped copy beside it (same name + ".gz"); remade only when the wheel,
+    the runtime or the format changed. The maker refuses a snapshot larger than
+    the memory the runtime starts with (it could not be restored)."""
     import hashlib
     import subprocess
 
-    runtime = REPO / "node_modules" / "pyodide"
     maker = Path(__file__).with_name("make_snapshot.mjs")
     digest = hashlib.sha256(wheel.read_bytes())
     # The pinned package's version names the runtime: no need to hash 10 MB of wasm.
-    digest.update((runtime / "package.json").read_bytes())
+    digest.update((RUNTIME / "package.json").read_bytes())
     digest.update(maker.read_bytes() + SNAPSHOT_CODEC.read_bytes())
-    out = WHEEL_DIR / "snapshot.ssz.gz"
+    out = WHEEL_DIR / "snapshot.ssz"
     stamp = WHEEL_DIR / ".snapshot-inputs"
-    if out.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+    if out.exists() and out.with_name(out.name + ".gz").exists() and stamp.exists() \
+            and stamp.read_text() == digest.hexdigest():
         return out
     result = subprocess.run(["node", str(maker), str(wheel), str(out)], capture_output=True, text=True, cwd=REPO)
     if result.returncode != 0:
         raise RuntimeError("making the Pyodide snapshot failed:\n" + result.stderr[-2000:])
     stamp.write_text(digest.hexdigest())
-    # Served gzipped and unpacked in the worker (DecompressionStream), from any
-    # static server: 31 MB of memory travel as about 4.7 MB.
+    return out
+
+
+# Organization exports the standard library's trimming runs the organization
+# check on (the shapes the page and the CLI read).
+STDLIB_EXPORTS = ("profiles.json", "mailboxes-page1.json", "mailboxes-page2.json", "broken-mailboxes.json")
+
+
+def build_stdlib(wheel: Path) -> Path:
+    """Pyodide's standard library zip with only the files the checker page, the
+    organization page and the CLI import (found by running them: see
+    make_stdlib.mjs and stdlib_uses.py), and the folders above them. Entries
+    keep the original's bytes, order and time stamps, so the same inputs give
+    the same zip. Remade only when the wheel, the runtime or the tools changed."""
+    import hashlib
+    import subprocess
+
+    maker = Path(__file__).with_name("make_stdlib.mjs")
+    driver = Path(__file__).with_name("stdlib_uses.py")
+    exports = [REPO / "tests" / "fixtures" / "org" / name for name in STDLIB_EXPORTS]
+    exports = [path for path in exports if path.exists()]
+    digest = hashlib.sha256(wheel.read_bytes())
+    for path in [RUNTIME / "package.json", maker, driver, *exports]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    out = WHEEL_DIR / "stdlib.zip"
+    stamp = WHEEL_DIR / ".stdlib-inputs"
+    if out.exists() and out.with_name(out.name + ".gz").exists() and stamp.exists() \
+            and stamp.read_text() == digest.hexdigest():
+        return out
+    result = subprocess.run(["node", str(maker), str(wheel), *map(str, exports)],
+                            capture_output=True, text=True, cwd=REPO)
+    if result.returncode != 0:
+        raise RuntimeError("finding the standard library the checker uses failed:\n" + result.stderr[-2000:])
+    used = {line.strip() for line in result.stdout.splitlines() if line.strip()}
+    if not used:
+        raise RuntimeError("finding the standard library the checker uses failed: no files listed")
+    keep = set(used)
+    for name in used:
+        parts = name.split("/")[:-1]
+        keep.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
+    # Entries are stored, not deflated: a host that compresses sends the whole
+    # zip brotli- or gzip-encoded, which beats deflating each file alone;
+    # stdlib.zip.gz beside it is for hosts that do not (the worker inflates it).
+    import gzip
+
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(RUNTIME / "python_stdlib.zip") as full, zipfile.ZipFile(tmp, "w") as trimmed:
+        missing = used - set(full.namelist())
+        if missing:
+            raise RuntimeError(f"standard library files not in the runtime's zip: {sorted(missing)[:5]}")
+        for info in full.infolist():
+            if info.filename in keep:
+                trimmed.writestr(info, full.read(info.filename), compress_type=zipfile.ZIP_STORED)
+    gz = out.with_name(out.name + ".gz")
+    gz.with_name(gz.name + ".tmp").write_bytes(gzip.compress(tmp.read_bytes(), compresslevel=9, mtime=0))
+    gz.with_name(gz.name + ".tmp").replace(gz)
+    tmp.replace(out)
+    stamp.write_text(digest.hexdigest())
     return out
 
 
@@ -169,34 +227,44 @@ def gzip_if_changed(src: Path, dst: Path) -> bool:
 
 
 def runtime_manifest(docs: Path, folder: str) -> dict:
-    """What the worker needs to know of the runtime: file names (relative to
-    assets/), bytes on the wire (for progress) and the uncompressed module size
-    (a truncated download is refused), and the lock file's `info` (the checker
-    installs no packages, so the worker hands Pyodide an empty lock instead of
-    fetching 119 KB)."""
-    runtime = REPO / "node_modules" / "pyodide"
+    """What the workers need to know of the runtime: file names (relative to
+    assets/), bytes on the wire per encoding (to judge the line and show
+    progress) and the uncompressed module size (a truncated download is
+    refused), and the lock file's `info` (the checker installs no packages, so
+    the worker hands Pyodide an empty lock instead of fetching 119 KB).
+
+    "wasm_plain" is the module as it is: the worker compiles it as it streams
+    in from this content-named address, which lets the browser cache the
+    compiled code. A host that compresses sends it brotli- or gzip-encoded;
+    "wasm" (gzipped, inflated by the worker) is for hosts that do not."""
     files = {"wasm": folder + "pyodide.asm.wasm.gz", "module": folder + "pyodide.asm.mjs.gz",
              "stdlib": folder + "python_stdlib.zip"}
-    lock = json.loads((runtime / "pyodide-lock.json").read_text(encoding="utf-8"))
+    lock = json.loads((RUNTIME / "pyodide-lock.json").read_text(encoding="utf-8"))
     return {
         **files,
+        "wasm_plain": folder + "pyodide.asm.wasm",
         "bytes": {name: (docs / "assets" / path).stat().st_size for name, path in files.items()},
-        "wasm_size": (runtime / "pyodide.asm.wasm").stat().st_size,
+        "wasm_size": (RUNTIME / "pyodide.asm.wasm").stat().st_size,
         "lock_info": lock["info"],
     }
 
 
 def place_checker_assets(docs: Path = DOCS) -> Path:
-    """The wheel, its snapshot, a manifest naming them, and the Pyodide runtime,
-    under docs/assets/. The wheel, the snapshot and the runtime live in folders
-    named after their content; the manifest (which the worker reads first) and
-    the rules keep their names and are revalidated."""
+    """The wheel, its snapshot (packed, and gzipped beside it), the trimmed
+    standard library, a manifest naming them, and the Pyodide runtime, under
+    docs/assets/. The wheel, the snapshot, the standard library and the runtime
+    live in folders named after their content; the manifest (which the workers
+    read first) and the rules keep their names and are revalidated."""
     import hashlib
 
     wheel = build_wheel()
     snapshot = build_snapshot(wheel)
+    snapshot_gz = snapshot.with_name(snapshot.name + ".gz")
+    stdlib = build_stdlib(wheel)
     target = docs / "assets" / "checker"
-    placed = {path: f"{content_name(path)}/{path.name}" for path in (wheel, snapshot)}
+    placed = {path: f"{content_name(path)}/{path.name}" for path in (wheel, snapshot, stdlib)}
+    placed[snapshot_gz] = placed[snapshot] + ".gz"
+    placed[stdlib.with_name(stdlib.name + ".gz")] = placed[stdlib] + ".gz"
     _clear_except(target, {rel.split("/")[0] for rel in placed.values()} | {"manifest.json", "rules.json"})
     for src, rel in placed.items():
         copy_if_changed(src, target / rel)
@@ -205,8 +273,13 @@ def place_checker_assets(docs: Path = DOCS) -> Path:
     with zipfile.ZipFile(wheel) as archive:
         packed_rules = archive.read("checker/rules.json")
     manifest = {
-        "wheel": placed[wheel], "rules": "rules.json", "snapshot": placed[snapshot], "runtime": runtime,
-        "snapshot_bytes": snapshot.stat().st_size,
+        "wheel": placed[wheel], "rules": "rules.json", "runtime": runtime,
+        # The packed snapshot; "snapshot" + ".gz" beside it for hosts that do not compress.
+        "snapshot": placed[snapshot], "snapshot_gz": placed[snapshot_gz],
+        "snapshot_bytes": snapshot_gz.stat().st_size, "snapshot_size": snapshot.stat().st_size,
+        "stdlib": placed[stdlib], "stdlib_size": stdlib.stat().st_size,
+        "stdlib_bytes": stdlib.with_name(stdlib.name + ".gz").stat().st_size,
+        "wheel_bytes": wheel.stat().st_size,
         # The snapshot carries the wheel's rules: when they are the served
         # ones the worker need not fetch and load rules.json.
         "rules_sha256": hashlib.sha256(rules).hexdigest(),

@@ -106,7 +106,8 @@ def test_the_manifest_names_the_served_runtime(site):
     for name in ("wasm", "module", "stdlib"):
         served = site / "assets" / runtime[name]
         assert served.stat().st_size == runtime["bytes"][name], name
-    assert (site / "assets" / "checker" / manifest["snapshot"]).stat().st_size == manifest["snapshot_bytes"]
+    assert (site / "assets" / "checker" / manifest["snapshot_gz"]).stat().st_size == manifest["snapshot_bytes"]
+    assert (site / "assets" / "checker" / manifest["snapshot"]).stat().st_size == manifest["snapshot_size"]
     assert runtime["wasm_size"] == (REPO / "node_modules" / "pyodide" / "pyodide.asm.wasm").stat().st_size
     # what the first verdict costs on the wire, checker page's own files aside
     first = runtime["bytes"]["wasm"] + runtime["bytes"]["module"] + manifest["snapshot_bytes"]
@@ -115,10 +116,11 @@ def test_the_manifest_names_the_served_runtime(site):
 
 # -- in the browser --------------------------------------------------------------------------
 def start_worker(page, base: str) -> dict:
-    """A fresh checker worker on the checker page: its messages until ready or failed."""
-    page.goto(base + "en/checker/", wait_until="domcontentloaded")
+    """A fresh checker worker (on a page that starts none of its own): its
+    messages until ready or failed."""
+    page.goto(base + "en/changes/", wait_until="domcontentloaded")
     return page.evaluate("""async () => {
-        const worker = new Worker(document.getElementById("sss-checker").dataset.siteRoot + "javascripts/checker-worker.mjs", {type: "module"});
+        const worker = new Worker("../../javascripts/checker-worker.mjs", {type: "module"});
         const messages = [];
         const started = performance.now();
         const last = await new Promise((resolve) => {
@@ -142,23 +144,23 @@ def test_the_worker_restores_the_snapshot_and_reports_progress(page, base_url):
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     got = start_worker(page, base_url)
-    assert got["last"] == {"type": "ready", "via": "snapshot"}, got["last"]
+    assert (got["last"]["type"], got["last"]["via"]) == ("ready", "snapshot"), got["last"]
     assert json.loads(got["answer"]["response"]) == engine_answer({"deployment": "online", "email_system": "gmail"}, "en")
     steps = [m for m in got["messages"] if m["type"] == "progress"]
     assert steps, "no progress messages"
     loaded = [m["loaded"] for m in steps]
     assert loaded == sorted(loaded) and all(0 < m["loaded"] <= m["total"] for m in steps)
     assert steps[-1]["loaded"] == steps[-1]["total"]
-    # no wheel, no lock file, no plain wasm; the rules are the snapshot's own
-    assert not [u for u in requests if u.endswith((".whl", "pyodide-lock.json", ".wasm", "rules.json"))], requests
+    # no wheel, no lock file, no standard library before the answer; the rules are the snapshot's own
+    assert not [u for u in requests if u.endswith((".whl", "pyodide-lock.json", "python_stdlib.zip", "rules.json"))], requests
 
 
 def test_without_the_snapshot_the_worker_starts_python_from_the_wheel(context, base_url):
     """The fallback still answers (and says it fell back)."""
-    context.route("**/assets/checker/**/*.gz", lambda route: route.fulfill(status=404, body="gone"))
+    context.route("**/snapshot.ssz*", lambda route: route.fulfill(status=404, body="gone"))
     page = context.new_page()
     got = start_worker(page, base_url)
-    assert got["last"] == {"type": "ready", "via": "wheel"}, got["last"]
+    assert (got["last"]["type"], got["last"]["via"], got["last"]["path"]) == ("ready", "plain", "snapshot"), got["last"]
     assert json.loads(got["answer"]["response"]) == engine_answer({"deployment": "online", "email_system": "gmail"}, "en")
 
 
@@ -197,7 +199,7 @@ def test_the_build_verdict_shows_first_then_the_engine_confirms_it(context, base
     (data-source="build") and the download's progress; once it arrives, the
     engine's verdict replaces it (data-source="engine"), the same verdict."""
     held = []
-    context.route("**/assets/checker/**/*.gz", lambda route: held.append(route) if held is not None else route.continue_())
+    context.route("**/snapshot.ssz*", lambda route: held.append(route) if held is not None else route.continue_())
     page = context.new_page()
     page.goto(base_url + "en/checker/?deployment=online&email_system=gmail&sync=email,appointments-contacts-tasks")
     page.wait_for_selector('#sss-verdict[data-source="build"]', timeout=READY)

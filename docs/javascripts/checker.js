@@ -223,6 +223,11 @@ function startWorker() {
       onProgress(message.loaded, message.total, message.pending || 0);
     } else if (message.type === "ready") {
       ready = true;
+      // How the engine started, and why that way (the tests and the bench read these).
+      root.dataset.runtimeVia = message.via || "";
+      root.dataset.runtimePath = message.path || "";
+      root.dataset.runtimeReason = message.reason || "";
+      root.dataset.runtimeCompiled = message.compiled || "";
       clearTimeout(stallTimer);
       // The line stays (saying so), so nothing below it moves.
       runtime.classList.add("sss-ready");
