@@ -1,5 +1,5 @@
 // Build-time: a Pyodide memory snapshot with the checker already imported and
-// its packed rules loaded, written in the site's format (OUT, and OUT.gz), as
+// its packed rules loaded, written in the site's format (OUT), as
 // docs/javascripts/checker-snapshot.mjs describes: only the memory pages that
 // neither start as zeros nor come from the runtime's own data segments. The
 // checker page restores it instead of starting Python from scratch (several
@@ -12,7 +12,6 @@
 // falls back to a normal start if restoring fails, and a browser test fails
 // when it does.
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { gzipSync } from "node:zlib";
 import nodeCrypto from "node:crypto";
 import { syncBuiltinESMExports } from "node:module";
 import { initialMemory, pack, unpack } from "../docs/javascripts/checker-snapshot.mjs";
@@ -86,12 +85,9 @@ const back = unpack(packed, wasm);
 if (Buffer.compare(Buffer.from(back.buffer, back.byteOffset, back.length), Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.length)) !== 0) {
   throw new Error("the packed snapshot does not unpack to the snapshot");
 }
-// OUT is the packed snapshot as it is (a host that compresses serves it
-// brotli- or gzip-encoded from the copies the build puts beside it); OUT.gz
-// is for hosts that do not: the worker inflates it.
-const gzipped = gzipSync(packed, { level: 9 });
+// OUT is the packed snapshot as it is: a host that compresses serves it
+// brotli- or gzip-encoded from the copies the build puts beside it; the build
+// also writes OUT.gz (sitegen/runtime.py) for hosts that do not.
 await writeFile(outPath + ".tmp", packed);
-await writeFile(outPath + ".gz.tmp", gzipped);
 await rename(outPath + ".tmp", outPath);
-await rename(outPath + ".gz.tmp", outPath + ".gz");
-console.log(JSON.stringify({ bytes: snapshot.length, memory: snapshot.length - heapOffset, initial_memory: memory, packed: packed.length, gzipped: gzipped.length, base }));
+console.log(JSON.stringify({ bytes: snapshot.length, memory: snapshot.length - heapOffset, initial_memory: memory, packed: packed.length, base }));

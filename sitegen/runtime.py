@@ -145,6 +145,12 @@ def build_snapshot(wheel: Path) -> Path:
     result = subprocess.run(["node", str(maker), str(wheel), str(out)], capture_output=True, text=True, cwd=REPO)
     if result.returncode != 0:
         raise RuntimeError("making the Pyodide snapshot failed:\n" + result.stderr[-2000:])
+    # The same bytes the site's precompression would write beside it (sitegen.publish).
+    import gzip
+
+    gz = out.with_name(out.name + ".gz")
+    gz.with_name(gz.name + ".tmp").write_bytes(gzip.compress(out.read_bytes(), compresslevel=9, mtime=0))
+    gz.with_name(gz.name + ".tmp").replace(gz)
     stamp.write_text(digest.hexdigest())
     return out
 

@@ -174,7 +174,7 @@ def test_forced_plain_start_answers_from_the_trimmed_stdlib(context, base_url):
     assert (got["last"]["type"], got["last"].get("via")) == ("ready", "plain"), got["last"]
     assert json.loads(got["answer"]["response"]) == json.loads(evaluate_json(GMAIL["request"]))
     assert [u for u in requests if u.endswith("/stdlib.zip.gz")], requests
-    assert not [u for u in requests if "python_stdlib.zip" in u or "snapshot" in u], requests
+    assert not [u for u in requests if "python_stdlib.zip" in u or "snapshot.ssz" in u], requests
 
 
 def test_forced_snapshot_restores_without_falling_back(context, base_url):

@@ -160,8 +160,8 @@ async function readAll(stream, name) {
 // that request is dropped and the gzipped copy comes instead.
 function startWasm(m) {
   const runtime = m.runtime_files;
-  let judged;
-  const line = new Promise((resolve) => { judged = resolve; });
+  let judged, unjudged;
+  const line = new Promise((resolve, reject) => { judged = resolve; unjudged = reject; });
   const sample = { bytes: 0, from: 0 };
   const started = performance.now();
   const watch = (ratio) => (size) => {
@@ -201,8 +201,9 @@ function startWasm(m) {
   });
   const module = chosen.then(({ response }) =>
     response ? WebAssembly.compileStreaming(response) : bytes.then((wasm) => WebAssembly.compile(wasm)));
+  bytes.catch(unjudged); // a broken wasm fails the start at once
   const checked = Promise.all([module, bytes]).then(([compiled, wasm]) => ({ compiled, wasm }));
-  [first, chosen, bytes, module, checked].forEach((p) => p.catch(() => {}));
+  [first, chosen, bytes, module, checked, line].forEach((p) => p.catch(() => {}));
   return { module, bytes, checked, chosen, line };
 }
 
@@ -324,6 +325,8 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
   const m = await manifest;
   const runtime = m.runtime_files;
   const indexURL = new URL(m.runtime, assets).href;
+  // Until the host and the line are known: the gzipped files of the plain way.
+  progress.total = runtime.bytes.wasm + runtime.bytes.module + m.stdlib_bytes + m.wheel_bytes;
   const wasm = startWasm(m);
   const files = { wasm, factory: loadModuleFactory(runtime) };
   files.factory.catch(() => {});
