@@ -191,7 +191,7 @@ def test_a_broken_or_stalled_runtime_is_reported_within_15_s(context, base_url, 
     context.route("**/pyodide.asm.wasm.gz", broken)
     page = context.new_page()
     started = time.monotonic()
-    page.goto(base_url + "en/checker/?deployment=online&email_system=exchange-online&tenant=other")
+    page.goto(base_url + "en/checker/?deployment=online&email_system=exchange-online&tenant=other&authentication=oauth-cross-tenant")
     page.wait_for_selector(".sss-runtime.sss-failed", timeout=20_000)
     elapsed = time.monotonic() - started
     assert elapsed < 15, f"{damage}: reported after {elapsed:.1f} s"
