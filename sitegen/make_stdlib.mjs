@@ -4,12 +4,18 @@
 // page, the organization page and the CLI) and prints those files, one a line.
 // sitegen/runtime.py makes the trimmed zip from them.
 //
-//   node sitegen/make_stdlib.mjs WHEEL [EXPORT.json ...]
+//   node sitegen/make_stdlib.mjs WHEEL OUT_ZIP [EXPORT.json ...]
+//
+// OUT_ZIP gets those files compiled by this very runtime (.pyc, unchecked
+// hash-based, so they never look at a source), for a start that compiles no
+// Python; the list still goes to standard output.
 import { readFile } from "node:fs/promises";
 
-const [wheelPath, ...exports] = process.argv.slice(2);
-if (!wheelPath) {
-  console.error("usage: node sitegen/make_stdlib.mjs WHEEL [EXPORT.json ...]");
+import { writeFile } from "node:fs/promises";
+
+const [wheelPath, outZip, ...exports] = process.argv.slice(2);
+if (!wheelPath || !outZip) {
+  console.error("usage: node sitegen/make_stdlib.mjs WHEEL OUT_ZIP [EXPORT.json ...]");
   process.exit(2);
 }
 const runtime = new URL("../node_modules/pyodide/", import.meta.url);
@@ -23,7 +29,6 @@ for (const [i, path] of exports.entries()) {
   pyodide.FS.writeFile(name, await readFile(path));
   names.push(name);
 }
-pyodide.globals.get("sys");
 const script = await readFile(new URL("stdlib_uses.py", import.meta.url), "utf8");
 let out = "";
 pyodide.setStdout({ batched: (line) => { out += line + "\n"; } });
@@ -32,4 +37,17 @@ pyodide.runPython(script);
 const marker = "--- standard library files in use ---\n";
 const at = out.lastIndexOf(marker);
 if (at < 0) throw new Error("stdlib_uses.py printed no list");
-process.stdout.write(out.slice(at + marker.length));
+const used = out.slice(at + marker.length);
+pyodide.globals.set("_used", used);
+pyodide.runPython(`
+import importlib._bootstrap_external as bx, importlib.util, sys, zipfile
+source_zip = next(p for p in sys.path if p.endswith(".zip"))
+with zipfile.ZipFile(source_zip) as full, zipfile.ZipFile("/tmp/compiled.zip", "w") as out:
+    for name in [n for n in _used.splitlines() if n.strip()]:
+        source = full.read(name)
+        code = compile(source, source_zip + "/" + name, "exec", dont_inherit=True, optimize=2)
+        info = zipfile.ZipInfo(name + "c", full.getinfo(name).date_time)
+        out.writestr(info, bytes(bx._code_to_hash_pyc(code, importlib.util.source_hash(source), False)))
+`);
+await writeFile(outZip, pyodide.FS.readFile("/tmp/compiled.zip"));
+process.stdout.write(used);

@@ -163,9 +163,9 @@ STDLIB_EXPORTS = ("profiles.json", "mailboxes-page1.json", "mailboxes-page2.json
 def build_stdlib(wheel: Path) -> Path:
     """Pyodide's standard library zip with only the files the checker page, the
     organization page and the CLI import (found by running them: see
-    make_stdlib.mjs and stdlib_uses.py), and the folders above them. Entries
-    keep the original's bytes, order and time stamps, so the same inputs give
-    the same zip. Remade only when the wheel, the runtime or the tools changed."""
+    make_stdlib.mjs and stdlib_uses.py), and the folders above them, compiled
+    by the runtime itself (.pyc, unchecked hash-based). Entries keep the
+    original's order and time stamps, so the same inputs give the same zip. Remade only when the wheel, the runtime or the tools changed."""
     import hashlib
     import subprocess
 
@@ -181,7 +181,8 @@ def build_stdlib(wheel: Path) -> Path:
     if out.exists() and out.with_name(out.name + ".gz").exists() and stamp.exists() \
             and stamp.read_text() == digest.hexdigest():
         return out
-    result = subprocess.run(["node", str(maker), str(wheel), *map(str, exports)],
+    compiled = out.with_name("stdlib-compiled.zip")
+    result = subprocess.run(["node", str(maker), str(wheel), str(compiled), *map(str, exports)],
                             capture_output=True, text=True, cwd=REPO)
     if result.returncode != 0:
         raise RuntimeError("finding the standard library the checker uses failed:\n" + result.stderr[-2000:])
@@ -198,13 +199,19 @@ def build_stdlib(wheel: Path) -> Path:
     import gzip
 
     tmp = out.with_name(out.name + ".tmp")
-    with zipfile.ZipFile(RUNTIME / "python_stdlib.zip") as full, zipfile.ZipFile(tmp, "w") as trimmed:
+    # Compiled (.pyc) rather than sources: Python imports them without compiling.
+    with zipfile.ZipFile(RUNTIME / "python_stdlib.zip") as full, zipfile.ZipFile(compiled) as pycs, \
+            zipfile.ZipFile(tmp, "w") as trimmed:
         missing = used - set(full.namelist())
         if missing:
             raise RuntimeError(f"standard library files not in the runtime's zip: {sorted(missing)[:5]}")
         for info in full.infolist():
-            if info.filename in keep:
-                trimmed.writestr(info, full.read(info.filename), compress_type=zipfile.ZIP_STORED)
+            if info.filename.endswith("/") and info.filename in keep:
+                trimmed.writestr(info, b"", compress_type=zipfile.ZIP_STORED)
+            elif info.filename in used:
+                pyc = pycs.getinfo(info.filename + "c")
+                trimmed.writestr(pyc, pycs.read(pyc), compress_type=zipfile.ZIP_STORED)
+    compiled.unlink()
     gz = out.with_name(out.name + ".gz")
     gz.with_name(gz.name + ".tmp").write_bytes(gzip.compress(tmp.read_bytes(), compresslevel=9, mtime=0))
     gz.with_name(gz.name + ".tmp").replace(gz)

@@ -39,7 +39,7 @@ for lang in compiled["languages"]:
         orgmap.add_file(name, text)
     result = json.loads(orgmap.finish())
     orgmap.finish(json.dumps({"answers": {}}))
-    for group in range(len(result.get("groups", [])) or 1):
+    for group in range(len(result.get("groups", []))):
         orgmap.rows(group, 50)
     orgmap.export("json")
     orgmap.export("csv")

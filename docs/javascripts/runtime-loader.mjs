@@ -19,9 +19,12 @@ const assets = new URL("../assets/", import.meta.url);
 // a start that takes over BUSY_MS with nothing left to download.
 const STALL_MS = 10_000;
 const BUSY_MS = 60_000;
-// The decision's inputs: CPU seconds each way takes once its files are in
-// (measured on the bench: restoring vs starting and importing), and how long
-// to watch the wasm arrive before judging the line.
+// The decision's inputs: CPU seconds each way takes once its files are in,
+// as estimated for a quiet 2-core machine (a bare loadPyodide() took 2.03 s
+// there against 0.71 s for the snapshot's verdict; the compiled, trimmed
+// standard library halves the plain start's CPU in our measurements). A busy
+// machine stretches both, the plain start far more: see README, Performance.
+// And how long to watch the wasm arrive before judging the line.
 const RESTORE_S = 0.25;
 const PLAIN_START_S = 1.0;
 const JUDGE_MS = 300;
