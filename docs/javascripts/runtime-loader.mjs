@@ -330,6 +330,7 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
   const indexURL = new URL(m.runtime, assets).href;
   // Until the host and the line are known: the gzipped files of the plain way.
   progress.total = runtime.bytes.wasm + runtime.bytes.module + m.stdlib_bytes + m.wheel_bytes;
+  progress.report(0, progress.total); // the page shows the download from its first moment
   const wasm = startWasm(m);
   const files = { wasm, factory: loadModuleFactory(runtime) };
   files.factory.catch(() => {});
