@@ -444,7 +444,7 @@ def run_checker_in_chromium(base: str) -> None:
     assert not escaped and not failed and not bad and not console, (escaped, failed, bad, console)
     # the runtime and the snapshot came from this server, and the snapshot was used
     runtime = [u for u in answered if re.search(r"/sss/assets/pyodide/[0-9a-f]{16}/pyodide\.asm\.wasm(\.gz)?$", u)]
-    snapshot = [u for u in answered if re.search(r"/sss/assets/checker/[0-9a-f]{16}/snapshot\.[a-z]+\.gz$", u)]
+    snapshot = [u for u in answered if re.search(r"/sss/assets/checker/[0-9a-f]{16}/snapshot\.ssz(\.gz)?$", u)]
     assert runtime and snapshot, sorted(answered)
     assert not [w for w in warnings if "without the snapshot" in w], warnings
 

@@ -276,6 +276,11 @@ function startWorker() {
       onProgress(message.loaded, message.total, message.pending || 0);
     } else if (message.type === "ready") {
       ready = true;
+      // How the engine started, and why that way (the tests and the bench read these).
+      root.dataset.runtimeVia = message.via || "";
+      root.dataset.runtimePath = message.path || "";
+      root.dataset.runtimeReason = message.reason || "";
+      root.dataset.runtimeCompiled = message.compiled || "";
       clearTimeout(stallTimer);
       // The line stays (saying so), so nothing below it moves.
       runtime.classList.add("sss-ready");
@@ -377,9 +382,23 @@ function showErrors(errors) {
   announce.textContent = S["page.checker.errors_title"];
 }
 
-// The build's verdict for this configuration, if it published one.
+// The build's verdict for this configuration, if it published one: its
+// answers' positions among PUBLISHED.choices, read as one mixed-radix number,
+// name its digits in PUBLISHED.index (sitegen/published.py).
 function publishedVerdict(config) {
-  const entry = PUBLISHED && PUBLISHED.verdicts[queryFromConfig(config)];
+  if (!PUBLISHED || !PUBLISHED.index) return null;
+  const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (Object.keys(config).some((name) => !PUBLISHED.fields.includes(name))) return null;
+  let place = 0;
+  for (const name of PUBLISHED.fields) {
+    const options = PUBLISHED.choices[name];
+    const at = options.findIndex((option) => same(option, config[name]));
+    if (at < 0) return null;
+    place = place * options.length + at;
+  }
+  const width = PUBLISHED.width;
+  const code = parseInt(PUBLISHED.index.slice(place * width, (place + 1) * width), 36);
+  const entry = code > 0 ? PUBLISHED.verdicts[code - 1] : null;
   if (!entry) return null;
   const verdict = { ...entry };
   for (const [name, table] of Object.entries(PUBLISHED.tables)) {
