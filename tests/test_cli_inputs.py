@@ -5,7 +5,6 @@ error, no traceback, within a second and 200 MB."""
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 import time
@@ -19,14 +18,24 @@ from .conftest import REPO
 ESC = "\x1b[2J\x1b[31m"
 
 
+# The child runs under a small parent that reports the child's own peak memory:
+# this process's RUSAGE_CHILDREN keeps the largest child of the whole test run.
+_MEASURE = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[2:]).returncode; "
+            "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+            "sys.exit(code)")
+
+
 def run(args, stdin=None, cwd=REPO):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.monotonic()
-    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=30,
-                            input=stdin)
-    result.seconds = time.monotonic() - start
-    # ru_maxrss of the children is the largest one so far: a bound, in KB
-    result.max_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        peak = f"{tmp}/peak"
+        start = time.monotonic()
+        result = subprocess.run([sys.executable, "-c", _MEASURE, peak, sys.executable, *args], cwd=cwd,
+                                capture_output=True, text=True, timeout=30, input=stdin)
+        result.seconds = time.monotonic() - start
+        with open(peak, encoding="ascii") as f:
+            result.max_mb = int(f.read()) / 1024  # ru_maxrss is in KB
     return result
 
 

@@ -164,7 +164,14 @@ def test_stating_more_never_makes_an_unsupported_setup_supported(config, data):
         # field's values that still fit (a finding for another value goes)
         answers = MATRIX.parse(more, "en")  # with what the new answer implies
 
+        # An entailed reason (applies_if: it holds for every value the unstated field
+        # may take) is given only while the answers alone do not settle the status;
+        # once a stated answer makes it unsupported, that answer's reason stands.
+        settled = any(f.severity == "unsupported" and not f.applies_if for f in after.findings)
+
         def stays(f):
+            if f.applies_if and settled:
+                return False
             return all(name not in answers or answers[name] in values or str(answers[name]).lower() in values
                        for name, values in f.applies_if or ())
         # and those of a field that belongs to a profile the new answer rules out
