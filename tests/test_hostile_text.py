@@ -137,6 +137,9 @@ def build_hostile(tmp_path):
     config = load_config(str(REPO / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(site),
                          hooks=[str(REPO / "hooks" / "reader.py")])
     build(config)
+    from sitegen.publish import selector_sitemaps
+
+    selector_sitemaps(site, None)  # as the site's own build does: the theme's language selector asks for them
     csp.apply(site, loaded.languages)  # fails on any inline script no template emits
     return site
 
