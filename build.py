@@ -16,7 +16,6 @@ A thin orchestrator: every step is a tested function in tooling.matrix or sitege
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -53,7 +52,7 @@ sys.path.insert(0, str(REPO))
 from tooling import matrix as tooling  # noqa: E402
 
 import sitegen  # noqa: E402
-from sitegen import publish  # noqa: E402
+from sitegen import buildlock, publish  # noqa: E402
 
 
 def fail(issues) -> int:
@@ -73,7 +72,9 @@ def check() -> int:
     stale = [str(p.relative_to(REPO)) for p in tooling.stale_outputs(loaded)]
     for name, text in {**pages, **sitegen.data_files(loaded)}.items():
         path = sitegen.DOCS / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        # Pages not generated yet (a fresh clone: git ignores them) are not stale:
+        # the build writes them. Only what is there and differs is reported.
+        if path.exists() and path.read_text(encoding="utf-8") != text:
             stale.append(f"docs/{name}")
     for path in sitegen.generated_files():
         if path.name not in pages:
@@ -88,31 +89,81 @@ def check() -> int:
 
 def build_site(site_dir: Path = REPO / "site", matrix_dir: Path = tooling.MATRIX_DIR,
                site_url: str | None = None) -> int:
+    # One build at a time: a build writes docs/, the compiled rules and the
+    # wheel, which another build (or `mkdocs serve`'s hook) would read half-written.
+    try:
+        with buildlock.held():
+            return _build_site(site_dir, matrix_dir, site_url)
+    except buildlock.BuildLockTimeout as exc:
+        print(f"{exc}; site/ was left as it was", file=sys.stderr)
+        return 1
+
+
+def _build_site(site_dir: Path, matrix_dir: Path, site_url: str | None) -> int:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     try:
         sitegen.generate_docs(matrix_dir)
+        sitegen.place_checker_assets()
     except tooling.MatrixInvalid as exc:
         return fail(exc.issues)
-    sitegen.place_checker_assets()
+    except (OSError, RuntimeError) as exc:  # npm packages missing, the wheel or snapshot failing
+        print(f"build failed: {exc}; site/ was left as it was", file=sys.stderr)
+        return 1
     clean_interrupted(site_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=_build_prefix(site_dir), dir=site_dir.parent))
+    # The folder's name carries this process's id: no other build removes it
+    # while this process lives (see clean_interrupted).
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_build_prefix(site_dir)}{os.getpid()}-", dir=site_dir.parent))
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
     try:
+        # The pages' date (the sitemap's lastmod, sitemap.xml.gz's time stamp) is
+        # the inputs' date, not today's: builds of one commit agree on any day.
+        os.environ["SOURCE_DATE_EPOCH"] = epoch or source_date_epoch(matrix_dir)
         overrides = {"site_url": site_url} if site_url else {}
         config = load_config(str(REPO / "mkdocs.yml"), site_dir=str(tmp), **overrides)
         build(config)
+        swap_in(tmp, site_dir)
     except (MkDocsException, OSError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         print(f"mkdocs build failed: {exc}; site/ was left as it was", file=sys.stderr)
         return 1
+    except Exception as exc:  # a hook's or a plugin's error: one line, not a traceback
+        shutil.rmtree(tmp, ignore_errors=True)
+        print(f"mkdocs build failed: {type(exc).__name__}: {exc}; site/ was left as it was", file=sys.stderr)
+        return 1
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    swap_in(tmp, site_dir)
+    finally:
+        if epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
     print(f"built {site_dir}/")
     return 0
+
+
+# What the site is built from: a commit touching none of these leaves its date.
+DATED_INPUTS = ("matrix", "docs", "overrides", "hooks", "sitegen", "checker", "tooling", "mkdocs.yml",
+                "build.py", "pyproject.toml", "hatch_build.py", "requirements.txt", "package-lock.json")
+
+
+def source_date_epoch(matrix_dir: Path = tooling.MATRIX_DIR) -> str:
+    """The build's date in seconds since 1970 (SOURCE_DATE_EPOCH's format): the
+    time of the last commit touching the inputs; outside a git checkout (an
+    unpacked archive), midnight UTC of the matrix changelog's newest date."""
+    import subprocess
+    from datetime import datetime, timezone
+
+    try:
+        found = subprocess.run(["git", "log", "-1", "--format=%ct", "--", *DATED_INPUTS], cwd=REPO,
+                               capture_output=True, text=True, timeout=60)
+        if found.returncode == 0 and found.stdout.strip().isdigit():
+            return found.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    newest = max(str(change["date"]) for change in tooling.load(matrix_dir).changelog)
+    return str(int(datetime.fromisoformat(newest).replace(tzinfo=timezone.utc).timestamp()))
 
 
 # -- publishing: site/ is a symbolic link to the latest complete build ---------
@@ -152,11 +203,20 @@ def _exchange(a: Path, b: Path) -> bool:
     return True
 
 
+class BuildGone(OSError):
+    """The folder a build wrote is gone or incomplete: nothing is published."""
+
+
 def swap_in(built: Path, site_dir: Path) -> None:
-    """Make the complete build in `built` the site, atomically, and remove the previous one."""
+    """Make the complete build in `built` the site, atomically, and remove the previous one.
+
+    Raises BuildGone, publishing nothing, when `built` lost its home page (something
+    removed the folder under the build)."""
+    if not (built / "index.html").is_file():
+        raise BuildGone(f"{built} was removed or emptied while this build wrote it; nothing was published")
     _readable(built)
     previous = site_dir.resolve() if site_dir.is_symlink() else None
-    link = site_dir.with_name(f"{_link_prefix(site_dir)}{os.getpid()}")
+    link = site_dir.with_name(f"{_link_prefix(site_dir)}{os.getpid()}-")
     if link.is_symlink() or link.exists():
         link.unlink()
     os.symlink(built.name, link)
@@ -174,19 +234,38 @@ def swap_in(built: Path, site_dir: Path) -> None:
     clean_interrupted(site_dir)
 
 
+def _owner_alive(name: str, prefix: str) -> bool:
+    """Whether the build folder `name` (prefix + PID + '-' + random) belongs to a
+    running process other than this one. Folders without a PID are left-overs."""
+    pid, dash, _rest = name[len(prefix):].partition("-")
+    if not dash or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
+
+
 def clean_interrupted(site_dir: Path) -> None:
-    """Remove the builds and links that interrupted builds left beside `site_dir`."""
+    """Remove the builds and links that interrupted builds left beside `site_dir`;
+    never the folder or link of a build whose process is still running."""
     current = site_dir.resolve() if site_dir.is_symlink() else None
     for path in site_dir.parent.glob(f".{site_dir.name}-*"):
         name = path.name
         if name.startswith(_link_prefix(site_dir)):
+            if _owner_alive(name, _link_prefix(site_dir)):
+                continue
             # a new link not yet in place, or (after a swap) the old site/ folder
             if path.is_symlink():
                 path.unlink(missing_ok=True)
             else:
                 shutil.rmtree(path, ignore_errors=True)
         elif name.startswith(_build_prefix(site_dir)) and path.resolve() != current and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
+            if not _owner_alive(name, _build_prefix(site_dir)):
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def serve(address: str) -> int:
@@ -197,7 +276,9 @@ def serve(address: str) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    from checker.cliargs import ArgumentParser  # one escaped line and exit 2 for a bad option
+
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="report generated files that are out of date")
     mode.add_argument("--serve", nargs="?", const="127.0.0.1:8000", metavar="ADDR",

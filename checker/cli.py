@@ -17,9 +17,11 @@ import os
 import sys
 
 from .engine import ConfigError, Problem, load_matrix
+from .cliargs import ArgumentParser
 from .console import ASCII_MARK, MARK, open_input, tolerant_output
 from .console import encodes as _encodes
-from .inputs import InputError, check_list_sizes, decode, limits_for, load_json, load_yaml, printable, read_limited
+from .inputs import (InputError, SiteURLError, check_list_sizes, decode, limits_for, load_config_text,
+                     normalize_site_url, printable, read_limited)
 
 EXIT_OK, EXIT_NOT_SUPPORTED, EXIT_INPUT, EXIT_FAILED = 0, 1, 2, 3
 
@@ -91,7 +93,7 @@ def _main(argv: list[str] | None) -> int:
     tolerant_output()
     argv = sys.argv[1:] if argv is None else list(argv)
     matrix = load_matrix()
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(  # its own complaints in one line, escaped, exit 2
         prog=_prog(),
         description="Is an email setup supported by server-side synchronization?",
     )
@@ -191,9 +193,27 @@ def render_text(verdict, lang: str, matrix, marks: dict | None = None) -> str:
         lines.append("  " + matrix.text("cli.so_far", lang, status=status,
                                         questions="; ".join(_open_question(q, lang, matrix)
                                                             for q in verdict.open_questions)))
+        lines.append("  " + matrix.text("cli.holds_if", lang, status=status,
+                                        conditions=_conditions(verdict.holds_if(), lang, matrix)))
+        for worse in ("unsupported", "unknown", "limited"):
+            conditions = [c for c in verdict.worse_if() if c["status"] == worse]
+            if conditions:
+                lines.append("  " + matrix.text("cli.worse_if", lang, status=matrix.text("status." + worse, lang),
+                                                conditions=_conditions(conditions, lang, matrix)))
+    if verdict.implied:
+        lines.append("  " + matrix.text("cli.implied", lang, answers="; ".join(
+            matrix.text("cli.implied_answer", lang, field=matrix.fields[name]["label"][lang],
+                        value=matrix.value_label(name, value, lang),
+                        by=matrix.fields[by]["label"][lang],
+                        by_value=matrix.value_label(by, by_value, lang))
+            for name, value, by, by_value in verdict.implied)))
     for f in verdict.findings:
         lines.append("")
         lines.append(f"{marks[f.severity]} [{matrix.text('severity.' + f.severity, lang)}] {f.message}")
+        if f.applies_if:
+            lines.append("  " + matrix.text("cli.applies_if", lang, conditions=_conditions(
+                [{"field": name, "values": [_value_text(v) for v in values]} for name, values in f.applies_if],
+                lang, matrix)))
         if f.remedy:
             remedy = f.remedy
             if f.remedy_source == "project":
@@ -201,6 +221,9 @@ def render_text(verdict, lang: str, matrix, marks: dict | None = None) -> str:
             lines.append("  " + matrix.text("cli.remedy", lang, remedy=remedy))
         if f.fix:
             fix = ", ".join(f"{name} = {_value_text(value)}" for name, value in f.fix)
+            for name, values in f.drops or ():
+                dropped = ", ".join(matrix.value_label(name, v, lang) for v in values)
+                fix += " (" + matrix.text("cli.fix_drops", lang, values=dropped[:1].lower() + dropped[1:]) + ")"
             lines.append("  " + matrix.text("cli.fix", lang, fix=fix))
         lines.append("  " + matrix.text("cli.facts", lang, facts=", ".join(f.facts) or "-") + f"  ({f.rule})")
         lines.append("  " + matrix.text("cli.link", lang, link=f.link))
@@ -225,15 +248,13 @@ def baked_site_url() -> str | None:
 
 
 def _site_url_ok(args) -> bool:
-    from urllib.parse import urlsplit
-
     url = args.site_url if args.site_url is not None else baked_site_url()
     if url is None:
         return True
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    try:  # no control character either: the address goes into every link printed
+        args.site_url = normalize_site_url(url)
+    except SiteURLError:
         return False
-    args.site_url = url.strip() if url.strip().endswith("/") else url.strip() + "/"
     return True
 
 
@@ -323,6 +344,15 @@ def _value_text(value) -> str:
     return str(value)
 
 
+def _conditions(conditions: list, lang: str, matrix) -> str:
+    """``Authentication with Exchange Online is Server-to-server (S2S); ...``."""
+    return "; ".join(
+        matrix.text("cli.condition", lang, field=matrix.fields[c["field"]]["label"][lang],
+                    values=matrix.text("cli.or", lang).join(
+                        matrix.value_label(c["field"], v, lang) for v in c["values"]))
+        for c in conditions)
+
+
 def _open_question(question, lang: str, matrix) -> str:
     """``Tenant (The same tenant: Supported, Another tenant: Limited support)``."""
     label = matrix.fields[question.field]["label"][lang]
@@ -352,10 +382,7 @@ def _read_config(name: str, matrix, lang: str):
         raise _Failure(matrix.text("cli.cannot_read", lang, file=shown, reason=reason)) from None
     text = decode(data)
     max_items, sizes = limits_for(matrix.fields)
-    if name.endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
-        config = load_json(text, max_items=max_items)
-    else:
-        config = load_yaml(text, max_items=max_items)
+    config = load_config_text(text, name, max_items=max_items)
     check_list_sizes(config, sizes)
     return config
 

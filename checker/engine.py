@@ -67,6 +67,13 @@ class Finding:
     fix: tuple | None = None
     # "fact": the remedy follows from the cited facts; "project": our own suggestion.
     remedy_source: str | None = None
+    # A finding that applies for some values of a field left unstated, found
+    # because every value of that field gives the same status (entailment):
+    # ((field, (value, ...)),); None for a finding of the answers as given.
+    applies_if: tuple | None = None
+    # What the fix takes away from the answers given: ((field, (value, ...)),),
+    # a sync item asked for that the fix does not keep; None when nothing.
+    drops: tuple | None = None
 
     def fix_dict(self) -> dict | None:
         if self.fix is None:
@@ -83,6 +90,10 @@ class Finding:
             "remedy_source": self.remedy_source,
             "fix": self.fix_dict(),
             "link": self.link,
+            "fix_drops": None if self.drops is None else [
+                {"field": name, "values": list(values)} for name, values in self.drops],
+            "applies_if": None if self.applies_if is None else [
+                {"field": name, "values": [_value_key(v) for v in values]} for name, values in self.applies_if],
         }
 
 
@@ -102,12 +113,40 @@ class Verdict:
     status: str
     findings: tuple[Finding, ...]
     open_questions: tuple[OpenQuestion, ...] = ()
+    # Answers that follow from others: ((field, value, by, by_value), ...), in field order.
+    implied: tuple = ()
+
+    def implied_list(self) -> list[dict]:
+        return [{"field": f, "value": _value_key(v), "by": by, "by_value": _value_key(bv)}
+                for f, v, by, bv in self.implied]
+
+    def holds_if(self) -> list[dict]:
+        """Under which answers the status holds: for each open question, in its
+        order (the one that could make things worst first), the values that keep it."""
+        return [{"field": q.field, "values": [v for v, s in q.outcomes if s == self.status]}
+                for q in self.open_questions]
+
+    def worse_if(self) -> list[dict]:
+        """What would make it worse: each open question's values that give a worse
+        status, grouped by that status, worst first."""
+        rank = _OPEN_RANK[self.status]
+        out = []
+        for q in self.open_questions:
+            for status in ("unsupported", "unknown", "limited"):
+                if _OPEN_RANK[status] > rank:
+                    values = [v for v, s in q.outcomes if s == status]
+                    if values:
+                        out.append({"field": q.field, "values": values, "status": status})
+        return out
 
     def to_dict(self) -> dict:
         return {
             "status": self.status,
             "findings": [f.to_dict() for f in self.findings],
             "open_questions": [q.to_dict() for q in self.open_questions],
+            "holds_if": self.holds_if(),
+            "worse_if": self.worse_if(),
+            "implied": self.implied_list(),
         }
 
 
@@ -168,12 +207,17 @@ class Matrix:
             name: {item["id"]: item["article"] for item in spec["values"] if "article" in item}
             for name, spec in self.fields.items()
         }
-        # Fields whose value, left out, follows from another field's answer.
+        # What one answer says of another (see tooling.matrix.implications):
+        # (field, by, {by value: allowed values}, {by value: the implied value}).
         self._implied = [
-            (name, spec["implied"]["by"], spec["implied"]["values"],
-             tuple(spec["implied"].get("also_allowed", ())))
-            for name, spec in self.fields.items() if "implied" in spec
+            (item["field"], item["by"], {k: tuple(v) for k, v in item["allowed"].items()}, item["implied"])
+            for item in data.get("implications", ())
         ]
+        # The fields whose answer implies another's: trying one of their values
+        # as an open question evaluates the whole configuration it completes.
+        self._implies = frozenset(by for _f, by, _a, _i in self._implied)
+        self._implied_cache: dict = {}
+        self._checks: dict = {}
         # The fields an open question can be about, with the values to try.
         self._open = [
             (name, [v == "true" for v in self._allowed_order(spec)] if spec["type"] == "boolean"
@@ -205,7 +249,11 @@ class Matrix:
 
     # -- input --------------------------------------------------------------
     def parse(self, obj, lang: str) -> dict:
-        """Return the configuration with defaults applied, or raise ConfigError."""
+        """Return the configuration with defaults and implied answers applied,
+        or raise ConfigError."""
+        return self._parse(obj, lang)[0]
+
+    def _parse(self, obj, lang: str) -> tuple[dict, tuple]:
         problems: list[Problem] = []
         field_names = tuple(self.fields)
         if not isinstance(obj, dict):
@@ -240,29 +288,69 @@ class Matrix:
         for name, is_list, default in self._defaults:
             if name not in obj:
                 config[name] = list(default) if is_list else default
-        for name, by, values, also in self._implied:
-            if by not in config:
+        implied = []
+        for name, by, allowed_by, implied_by in self._implied:
+            if by not in config or name in problem_fields(problems):
                 continue  # the field it follows from is missing or wrong: reported above
-            implied = values.get(config[by])
+            allowed = allowed_by.get(config[by])
+            if allowed is None:
+                continue  # this answer says nothing of that field
             if name not in config:
-                if implied is not None:
-                    config[name] = implied
-            elif config[name] != implied and config[name] not in also:
-                fits = [v for v in self._allowed_order(self.fields[name]) if v == implied or v in also]
-                problems.append(self._problem(
+                value = implied_by.get(config[by])
+                if value is not None:
+                    config[name] = value
+                    implied.append((name, value, by, config[by]))
+            elif config[name] not in allowed:
+                fits = [v for v in self._allowed_order(self.fields[name]) if v in allowed]
+                problem = self._problem(
                     name, "conflict", lang, config[name], fits,
-                    by=by, by_value=self.value_label(by, config[by], lang)))
+                    given_label=self.value_label(name, config[name], lang),
+                    by=by, by_value=self.value_label(by, config[by], lang))
+                hint = self.strings.get(f"error.conflict_hint.{name}.{config[name].replace('-', '_')}")
+                if hint:
+                    problem = Problem(problem.field, problem.code, problem.given, problem.allowed,
+                                      problem.message + " " + fill_placeholders(hint[lang], {}))
+                problems.append(problem)
         if problems:
             raise ConfigError(problems)
-        return config
+        order = list(self.fields)
+        implied.sort(key=lambda item: order.index(item[0]))
+        return config, tuple(implied)
 
     def _conflicts(self, name: str, value, config: dict) -> bool:
-        """Would stating this value contradict the field it is implied by?"""
-        for field, by, values, also in self._implied:
+        """Would stating this value contradict an answer it follows from, or an
+        answer that follows from it?"""
+        for field, by, allowed_by, _implied in self._implied:
             if field == name and by in config:
-                implied = values.get(config[by])
-                return value != implied and value not in also
+                allowed = allowed_by.get(config[by])
+                if allowed is not None and value not in allowed:
+                    return True
+            elif by == name and field in config:
+                allowed = allowed_by.get(value)
+                if allowed is not None and config[field] not in allowed:
+                    return True
         return False
+
+    def _implied_by(self, name: str, value) -> list:
+        """The (field, value) pairs an answer implies."""
+        key = (name, value)
+        found = self._implied_cache.get(key)
+        if found is None:
+            found = self._implied_cache[key] = [
+                (field, implied_by[value]) for field, by, _a, implied_by in self._implied
+                if by == name and implied_by.get(value) is not None]
+        return found
+
+    def _complete(self, config: dict, name: str, value) -> dict:
+        """``config`` with one more answer and what it implies of fields left out."""
+        trial = dict(config)
+        trial[name] = value
+        for field, by, _allowed, implied_by in self._implied:
+            if by == name and field not in trial:
+                implied = implied_by.get(value)
+                if implied is not None:
+                    trial[field] = implied
+        return trial
 
     def _check_value(self, name: str, value, lang: str) -> Problem | None:
         spec = self.fields[name]
@@ -306,20 +394,163 @@ class Matrix:
 
     # -- evaluation ---------------------------------------------------------
     def evaluate(self, obj, lang: str | None = None, open_questions: bool = True) -> Verdict:
+        """The verdict on a configuration. A field left unstated whose every value
+        gives the same status decides the status (it is entailed): the verdict
+        then carries the findings each value gives, marked with the values they
+        apply to, and the field is not open. ``open_questions=False`` skips both
+        (the status is then what the answers as given fire)."""
         lang = self._lang(lang)
-        config = self.parse(obj, lang)
+        config, implied = self._parse(obj, lang)
         fired = self._fired(config)
-        findings = tuple([
-            fixed[lang] if fixed is not None else self._finding(
-                rule, config, lang, _choose_fix(fix, config) if type(fix) is list else fix)
-            for _order, rule, _test, fixed, fix in fired
-        ])
+        stated = {name: value for name, value in config.items()} if not implied else {
+            name: value for name, value in config.items() if name not in {i[0] for i in implied}}
+        # A fix that must also change another answer (a profile for the protocols
+        # it sets) takes the value another finding's fix gives, so they agree.
+        hints = {}
+        if self._implied:
+            for item in fired:
+                fix = item[4]
+                fix = _choose_fix(fix, config) if type(fix) is list else fix
+                for name, _value in fix or ():
+                    hints.setdefault(name, fix)
+        findings = [self._render(item, config, lang, stated, hints) for item in fired]
         # Worst first and "info" ranks last: the first finding decides, unless
         # there is none that decides (the matrix said nothing about this setup).
         status = findings[0].severity if findings else "unknown"
         status = "unknown" if status == "info" else status
-        questions = self._open_questions(config, status, fired) if open_questions else ()
-        return Verdict(status, findings, questions)
+        questions = ()
+        if open_questions:
+            questions = self._open_questions(config, status, fired)
+            rank = _OPEN_RANK[status]
+            entailed = [q for q in questions if min(_OPEN_RANK[s] for _v, s in q.outcomes) > rank]
+            if entailed:
+                status, findings, questions = self._entail(config, stated, lang, status, findings,
+                                                           questions, entailed)
+        return Verdict(status, tuple(findings), questions, implied)
+
+    def _render(self, item, config: dict, lang: str, stated: dict, hints=None) -> Finding:
+        _order, rule, _test, fixed, fix = item
+        if type(fix) is list:
+            fix = _choose_fix(fix, config)
+        if fix is not None and self._implied:
+            settled = self._settle(fix, stated, hints or {})
+            if settled is not fix:
+                fixed, fix = None, settled
+        finding = fixed[lang] if fixed is not None else self._finding(rule, config, lang, fix)
+        if fix is not None:
+            drops = tuple((name, tuple(v for v in stated[name] if v not in value))
+                          for name, value in fix if name in self._lists and name in stated
+                          and any(v not in value for v in stated[name]))
+            if drops:
+                if finding.remedy is not None and "remedy.drops" in self.strings and not any(
+                        name in (r[0] for r in (_choose_fix(item[4], config) if type(item[4]) is list else item[4]) or ())
+                        for name, _values in drops):
+                    # taken over from another finding's fix: say it here too
+                    dropped = "; ".join(", ".join(self.value_label(n, v, lang) for v in values)
+                                        for n, values in drops)
+                    remedy = finding.remedy + " " + self.text(
+                        "remedy.drops", lang, values=dropped[:1].lower() + dropped[1:])
+                    return _replace(finding, drops=drops, remedy=remedy)
+                return _replace(finding, drops=drops)
+        return finding
+
+    def _settle(self, fix: tuple, stated: dict, hints: dict) -> tuple:
+        """The fix, with what it needs so that applied to the answers given it is
+        no contradiction: a profile that fits the protocols it sets, protocols
+        that fit the profile it sets. The same tuple when it needs nothing."""
+        changes = dict(fix)
+        more = {}
+        for field, by, allowed_by, implied_by in self._implied:
+            if field in changes and by in stated and by not in changes:
+                allowed = allowed_by.get(stated[by])
+                if allowed is not None and changes[field] not in allowed:
+                    other = dict(hints.get(by) or ())
+                    hint = other.get(by)
+                    if hint is not None and hint != stated[by]:
+                        # another fix changes `by`: this one follows it, whole
+                        if implied_by.get(hint) is not None and changes[field] not in allowed_by.get(hint, (changes[field],)):
+                            more[field] = implied_by[hint]
+                        more.update((k, v) for k, v in other.items() if k not in changes and k not in more)
+                    more[by] = self._fitting(by, {**changes, **more}, stated, hint)
+            elif by in changes and field in stated and field not in changes:
+                allowed = allowed_by.get(changes[by])
+                if allowed is not None and stated[field] not in allowed:
+                    more[field] = implied_by.get(changes[by], allowed[0])
+        if not more:
+            return fix
+        changes.update((k, v) for k, v in more.items() if v is not None)
+        return tuple(sorted(changes.items()))
+
+    def _fitting(self, by: str, changes: dict, stated: dict, hint=None):
+        """The value of `by` that fits every answer the fix sets and gives the best
+        status with them (the first such value, in the question's order); the
+        hint (another fix's value) first."""
+        best, best_rank = None, 99
+        values = self._open_values(by)
+        for value in ([hint] if hint in values else []) + values:
+            if any(f in changes and allowed_by.get(value) is not None and changes[f] not in allowed_by[value]
+                   for f, b, allowed_by, _i in self._implied if b == by):
+                continue
+            trial = {**stated, **{k: list(v) if type(v) is tuple else v for k, v in changes.items()}, by: value}
+            try:
+                rank = _OPEN_RANK[self.status_of(self.parse(trial, self.default_language))]
+            except ConfigError:
+                continue
+            if rank < best_rank:
+                best, best_rank = value, rank
+        return best
+
+    def _entail(self, config, stated, lang, status, findings, questions, entailed):
+        """An open question whose every answer gives a status worse than the
+        answers' own: the best of those statuses holds whatever the answer, and
+        the worst such bound over the questions is the verdict's status. Its
+        findings are those the values giving that bound fire beyond the answers
+        given, at that status, marked with those values. A question whose values
+        all give one status is then settled (not open); every other keeps the
+        outcomes at least as bad as the new status (stating it cannot undo what
+        every answer to the entailed field gives)."""
+        new_rank = max(min(_OPEN_RANK[s] for _v, s in q.outcomes) for q in entailed)
+        new_status = next(s for s, r in _OPEN_RANK.items() if r == new_rank)
+        have = {f.rule for f in findings}
+        extra: dict = {}   # rule id -> (sort key, finding, field, [values])
+        for question in entailed:
+            level = min((s for _v, s in question.outcomes), key=_OPEN_RANK.get)
+            if _OPEN_RANK[level] != new_rank:
+                continue  # a weaker bound: the stronger one's findings say it
+            keys = {v for v, s in question.outcomes if s == level}
+            values = [v for v in self._open_values(question.field) if _value_key(v) in keys]
+            for value in values:
+                trial = self._complete(config, question.field, value)
+                for item in self._fired(trial):
+                    rule = item[1]
+                    if rule["id"] in have or rule["severity"] != level:
+                        continue
+                    known = extra.get(rule["id"])
+                    if known is None or known[2] != question.field:
+                        extra[rule["id"]] = (item[0], self._render(item, trial, lang, stated), question.field, [value])
+                    else:
+                        known[3].append(value)
+        added = sorted(extra.values(), key=lambda e: e[0])
+        entailed_fields = {q.field for q in entailed if len({s for _v, s in q.outcomes}) == 1}
+        added_findings = [_replace_applies(finding, ((name, tuple(values)),))
+                          for _key, finding, name, values in added]
+        ranked = sorted([(_finding_key(f), i, f) for i, f in enumerate(findings)]
+                        + [(_finding_key(f), len(findings) + i, f) for i, f in enumerate(added_findings)])
+        merged = [f for _k, _i, f in ranked]
+        kept = []
+        for question in questions:
+            if question.field in entailed_fields:
+                continue
+            outcomes = tuple((v, s if _OPEN_RANK[s] >= new_rank else new_status) for v, s in question.outcomes)
+            if any(s != new_status for _v, s in outcomes):
+                kept.append(OpenQuestion(question.field, outcomes))
+        return new_status, merged, tuple(kept)
+
+    def _open_values(self, name: str) -> list:
+        for field, values in self._open:
+            if field == name:
+                return values
+        return []
 
     def _fired(self, config: dict) -> list:
         always, by_field, _read, _readers, _reads = self._plan(config["deployment"], config["email_system"])
@@ -353,21 +584,46 @@ class Matrix:
                 continue
             base = max((rank for rank, reads in kept if name not in reads), default=-1)
             tests = readers[name]
+            whole = name in self._implies
             outcomes, worst, changed = [], -1, 0
             for value in values:
                 if self._conflicts(name, value, config):
                     continue
+                more = ()
+                if whole:
+                    # what the answer implies changes the rules that read those fields too
+                    more = [(f, v) for f, v in self._implied_by(name, value) if f not in config]
+                if more:
+                    moved = frozenset((name, *(f for f, _v in more)))
+                    best = max((rank for rank, reads in kept if not (reads & moved)), default=-1)
+                    ckey = (config["deployment"], config["email_system"], moved)
+                    checks = self._checks.get(ckey)
+                    if checks is None:
+                        # each rule once, the worst first
+                        seen, checks = set(), []
+                        for f in moved:
+                            for item in readers.get(f, ()):
+                                if id(item[1]) not in seen:
+                                    seen.add(id(item[1]))
+                                    checks.append(item)
+                        checks.sort(key=lambda item: -item[0])
+                        checks = self._checks[ckey] = tuple(checks)
+                    for f, v in more:
+                        trial[f] = v
+                else:
+                    best, checks = base, tests
                 trial[name] = value
-                best = base
-                for rank, test in tests:
+                for rank, test in checks:
                     if rank > best and test(trial):
                         best = rank
+                for f, _v in more:
+                    del trial[f]
                 outcome = _STATUS_OF_RANK.get(best, "unknown")
                 outcomes.append((_value_key(value), outcome))
                 if outcome != status:
                     changed += 1
                     worst = max(worst, _OPEN_RANK[outcome])
-            del trial[name]
+            trial.pop(name, None)
             if changed:
                 found.append(((-worst, -changed, position), OpenQuestion(name, tuple(outcomes))))
         found.sort(key=lambda item: item[0])
@@ -474,6 +730,24 @@ class Matrix:
                 ]
             )
         return lang
+
+
+def problem_fields(problems) -> set:
+    return {p.field for p in problems}
+
+
+def _finding_key(finding: Finding) -> int:
+    return -SEVERITY_RANK[finding.severity]
+
+
+def _replace(finding: Finding, **changes) -> Finding:
+    values = {name: getattr(finding, name) for name in Finding.__dataclass_fields__}
+    values.update(changes)
+    return Finding(**values)
+
+
+def _replace_applies(finding: Finding, applies_if: tuple) -> Finding:
+    return _replace(finding, applies_if=applies_if)
 
 
 def _holds(cond: dict, config: dict) -> bool:
@@ -727,6 +1001,8 @@ def verdict_json(verdict: Verdict) -> str:
         if text is None:
             text = _finding_json[finding] = json.dumps(finding.to_dict(), ensure_ascii=False)
         parts.append(text)
-    questions = json.dumps([q.to_dict() for q in verdict.open_questions], ensure_ascii=False)
-    return ('{"status": ' + json.dumps(verdict.status) + ', "findings": [' + ", ".join(parts)
-            + '], "open_questions": ' + questions + "}")
+    rest = {"open_questions": [q.to_dict() for q in verdict.open_questions],
+            "holds_if": verdict.holds_if(), "worse_if": verdict.worse_if(),
+            "implied": verdict.implied_list()}
+    tail = json.dumps(rest, ensure_ascii=False)
+    return '{"status": ' + json.dumps(verdict.status) + ', "findings": [' + ", ".join(parts) + "], " + tail[1:]

@@ -9,8 +9,8 @@ bounded amount of time and memory:
 - at most ``max_items`` entries in any mapping or list, and ``max_items`` squared
   values in all;
 - no YAML anchors or aliases, no duplicate keys (in YAML and in JSON);
-- only plain YAML values: a tag or a value PyYAML cannot build is a problem
-  with its line, never an exception.
+- only plain YAML values: a tag (``!!str`` too) or a value PyYAML cannot build
+  is a problem with its line, never an exception.
 
 A problem raises ``InputError`` with a code (a key ``error.CODE`` of the
 matrix's strings), the line when known, and the values its message names.
@@ -21,8 +21,8 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["InputError", "MAX_BYTES", "MAX_DEPTH", "check_list_sizes", "check_yaml_events", "decode", "limits_for", "load_json",
-           "load_yaml", "printable", "read_limited"]
+__all__ = ["InputError", "MAX_BYTES", "MAX_DEPTH", "SiteURLError", "check_list_sizes", "check_yaml_events", "decode",
+           "limits_for", "load_config_text", "load_json", "load_yaml", "normalize_site_url", "printable", "read_limited"]
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 5
@@ -126,7 +126,7 @@ def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS)
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        check_yaml_events(text, max_depth, max_items)
+        check_yaml_events(text, max_depth, max_items, tags=False)
         node = yaml.compose(text, Loader=loader)
     except InputError:
         raise
@@ -139,10 +139,11 @@ def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS)
     return None if node is None else _build(node, yaml)
 
 
-def check_yaml_events(text: str, max_depth: int, max_items: int | None = None) -> None:
+def check_yaml_events(text: str, max_depth: int, max_items: int | None = None, tags: bool = True) -> None:
     """Walk YAML's event stream (the parser keeps its own stack, it does not
     recurse) and stop at the first anchor or alias, at nesting deeper than
-    `max_depth`, or at a mapping or list with more than `max_items` entries.
+    `max_depth`, or at a mapping or list with more than `max_items` entries;
+    with `tags` False, at the first tag written out (``!!str``, ``!x``).
     Only after this is it safe to compose nodes (which recurses) or to expand
     anything. PyYAML's own syntax errors propagate as yaml.MarkedYAMLError."""
     import yaml
@@ -155,6 +156,8 @@ def check_yaml_events(text: str, max_depth: int, max_items: int | None = None) -
         line = event.start_mark.line + 1 if event.start_mark else None
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise InputError("yaml_alias", line)
+        if not tags and getattr(event, "tag", None) is not None:
+            raise InputError("bad_tag", line, tag=printable(str(event.tag)))
         if max_items is not None and counts and isinstance(event, (yaml.ScalarEvent, *opening)):
             seen += 1  # and in all: a few hundred values are more than any configuration has
             if seen > 2 * max_items * max_items:
@@ -202,6 +205,29 @@ def _build(node, yaml):
         raise InputError("invalid_yaml", line, problem=printable(str(getattr(exc, "problem", None) or exc))) from None
 
 
+def load_config_text(text: str, name: str, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS):
+    """A configuration in JSON or YAML: JSON when the file is named ``*.json``;
+    otherwise text that opens with ``{`` or ``[`` is read as JSON first and, when
+    it is no JSON, as YAML (``{deployment: online}`` is a YAML flow mapping), and
+    anything else as YAML. A text that is neither reports its JSON problem when
+    it was meant as JSON (a ``.json`` name, or a quoted key)."""
+    if name.endswith(".json"):
+        return load_json(text, max_depth, max_items)
+    if not text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+        return load_yaml(text, max_depth, max_items)
+    try:
+        return load_json(text, max_depth, max_items)
+    except InputError as json_error:
+        if json_error.code != "invalid_json":
+            raise
+        try:
+            return load_yaml(text, max_depth, max_items)
+        except InputError as yaml_error:
+            if yaml_error.code in ("invalid_yaml",) and '"' in text.lstrip("\ufeff \t\r\n")[:2]:
+                raise json_error from None
+            raise
+
+
 def check_list_sizes(config, sizes: dict[str, int]) -> None:
     """A list longer than its field has values cannot be valid: say so before
     looking at its items."""
@@ -231,6 +257,32 @@ def _escape(match) -> str:
         return named
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+# -- the site's public address (--site-url) ---------------------------------------
+class SiteURLError(ValueError):
+    """An address that is not an absolute http(s) one; the message names it, escaped."""
+
+
+def normalize_site_url(value: str, option: str = "--site-url") -> str:
+    """The public address as links want it: absolute http(s), no query, fragment,
+    spaces or control characters, ending in '/'. Raises SiteURLError naming the
+    value with its control characters escaped."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    problem = any(c.isspace() for c in text) or _CONTROL.search(text) is not None
+    if not problem:
+        try:
+            parts = urlsplit(text)
+            problem = parts.scheme not in ("http", "https") or not parts.netloc or bool(parts.query) \
+                or bool(parts.fragment)
+        except ValueError:  # an invalid IPv6 host, say
+            problem = True
+    if problem:
+        raise SiteURLError(printable(f"{option} {value!r}: expected an absolute http(s) address without query, "
+                                     f"fragment, spaces or control characters, such as https://example.org/sss/"))
+    return text if text.endswith("/") else text + "/"
 
 
 def limits_for(fields: dict[str, dict]) -> tuple[int, dict[str, int]]:

@@ -6,11 +6,15 @@ With `mkdocs serve`, an edit in matrix/, sitegen/ or checker/ rebuilds what it
 affects and reloads the browser. Any failure while regenerating (a matrix with
 problems, a template error, an engine error) prints what went wrong, with file
 and line, and leaves the last good pages in place, so the server keeps serving
-them; the next good save recovers. A plain build stops on the same failures.
+them; the next good save recovers. So does a failure later in the rebuild (a
+theme override in overrides/): see on_config and on_serve. A plain build stops
+on the same failures. Builds take the checkout's build lock (sitegen/buildlock.py).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import traceback
 from pathlib import Path
@@ -22,9 +26,90 @@ sys.path.insert(0, str(REPO))
 from tooling import matrix as tooling  # noqa: E402
 
 import sitegen  # noqa: E402
-from sitegen import csp, publish  # noqa: E402
+from sitegen import buildlock, csp, publish  # noqa: E402
 
-_state = {"command": "build", "loaded": None}
+_state = {"command": "build", "loaded": None, "locked": False}
+
+
+def _lock() -> None:
+    """One build at a time (sitegen/buildlock.py): `mkdocs serve` rebuilding after
+    an edit waits for a `python build.py` at work, and the other way round.
+    build.py already holds the lock around MkDocs' build."""
+    if not buildlock.is_held():
+        buildlock.acquire()
+        _state["locked"] = True
+
+
+def _unlock() -> None:
+    if _state["locked"]:
+        _state["locked"] = False
+        buildlock.release()
+
+
+def on_config(config, **kwargs):
+    """`mkdocs serve` cleans its folder before it builds, so a build that fails
+    half-way (a theme override in overrides/ that does not parse or render, a
+    plugin, a page) would leave nothing to serve. While serving, each build
+    goes to a folder beside the served one and replaces it only when complete."""
+    # The language builds (mkdocs-static-i18n) go inside it: en/ of the staging folder.
+    if _serving() and not any(part.endswith(_STAGING) for part in Path(config.site_dir).parts):
+        config.site_dir = config.site_dir.rstrip("/") + _STAGING
+        _state["staging"] = config.site_dir
+    return config
+
+
+_STAGING = ".next"
+
+
+def _publish_served(config) -> None:
+    staging = Path(config.site_dir)
+    served = staging.with_name(staging.name[:-len(_STAGING)])
+    if not _exchange(staging, served):
+        old = served.with_name(served.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(served, old)
+        os.replace(staging, served)
+        staging = old
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False where unavailable."""
+    try:
+        import ctypes
+
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def on_serve(server, config, builder, **kwargs):
+    """`mkdocs serve` stops answering (every request waits) once a rebuild raises.
+    Whatever breaks a rebuild, say what and where, and keep serving the last
+    good pages (see on_config)."""
+    build_once = server.builder
+
+    def keep_serving():
+        try:
+            build_once()
+        except Exception as exc:  # noqa: BLE001  (any failure: the server must keep answering)
+            print(describe(exc), file=sys.stderr)
+            print("the site could not be rebuilt; still serving the last good pages", file=sys.stderr)
+
+    server.builder = keep_serving
+    return server
+
+
+def on_build_error(error, **kwargs):
+    _unlock()
+
+
+def on_shutdown(**kwargs):
+    _unlock()
+    if _state.get("staging"):  # what a failed rebuild left beside the served folder
+        shutil.rmtree(_state["staging"], ignore_errors=True)
 
 
 def on_startup(command, dirty=False, **kwargs):
@@ -65,6 +150,7 @@ def _short(filename: str) -> str:
 
 def on_pre_build(config, **kwargs):
     try:
+        _lock()
         _state["loaded"] = sitegen.generate_docs()
         # An engine that does not compile is named here, file and line, rather
         # than deep inside the wheel's or the snapshot's build.
@@ -91,6 +177,15 @@ def on_post_page(output, page, config, **kwargs):
 
 
 def on_post_build(config, **kwargs):
+    try:
+        _finish(config)
+        if _serving() and config.site_dir.endswith(_STAGING):  # the whole site, every language
+            _publish_served(config)
+    finally:
+        _unlock()
+
+
+def _finish(config):
     site_dir = Path(config.site_dir)
     if not _serving():
         # `mkdocs serve` injects an inline live-reload script that changes with

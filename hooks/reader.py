@@ -110,10 +110,36 @@ def on_post_page(output, page, config):
     return _point_search_at_language(output, config)
 
 
+# The "not found" page is rendered once per language with the alternates the
+# i18n plugin left from the last page it built: its language links (the head's
+# hreflang alternates and the selector's) go to each language's home instead.
+_NOT_FOUND_LANG_LINKS = re.compile(
+    r'(<link rel="alternate" href=")[^"]*(" hreflang="([^"]+)">)'
+    r'|(<a href=")[^"]*(" hreflang="([^"]+)" class="md-select__link">)')
+
+
+def _not_found_language_links(output: str, config) -> str:
+    from sitegen.publish import base_path, public_url
+
+    _s, langs = _strings()
+    site_url = public_url(config.site_url)
+    root = site_url.rstrip("/") + "/" if site_url else base_path(config.site_url)
+
+    def home(match):
+        lang = match.group(3) or match.group(6)
+        known = next((x for x in langs if x.lower() == lang.lower()), None)
+        if known is None:
+            return match.group(0)
+        href = html.escape(root + lang_prefix(known, langs), quote=True)
+        return (match.group(1) or match.group(4)) + href + (match.group(2) or match.group(5))
+
+    return _NOT_FOUND_LANG_LINKS.sub(home, output)
+
+
 def on_post_template(output, template_name, config):
     if template_name != "404.html":
         return output
-    output = _point_search_at_language(output, config)
+    output = _not_found_language_links(_point_search_at_language(output, config), config)
     _s, langs = _strings()
     lang = _lang(config)
     _not_found[lang] = output
@@ -131,19 +157,115 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
-def _with_folded(doc: dict) -> dict:
-    """A search entry that also matches its words typed without accents. The
-    folded words go in a hidden element of the entry's text, which the theme
-    indexes with the rest but does not show."""
+# Microsoft's words for the site's concepts, so a reader who searches with them
+# lands on the right section: when an entry says the first, it is also found
+# by the others (hidden words beside it, as for accents).
+SYNONYMS = {
+    "pt-BR": {"controle manual": ["rastreamento", "rastrear"], "marcam à mão": ["rastreamento"],
+              "locatário": ["tenant"], "locatários": ["tenant"], "entre locatários": ["cross-tenant"]},
+    "en": {"manual tracking": ["track"], "another tenant": ["cross-tenant"], "tenants": ["tenant"]},
+}
+_FOLDED = '<span hidden class="sss-folded"> {}</span>'
+_TAG_OR_TEXT = re.compile(r"(<[^>]+>)|([^<]+)")
+
+
+def _hidden_words(text: str, lang: str) -> str:
+    """Beside each word with accents, the same word without them, and beside
+    each of SYNONYMS' phrases its synonyms, in hidden elements: the theme
+    indexes them with the text, and the snippet it shows for a match is the
+    visible sentence around it."""
+    synonyms = SYNONYMS.get(lang, {})
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(synonyms, key=len, reverse=True)), re.I) if synonyms else None
+
+    def words(match):
+        tag, chunk = match.group(1), match.group(2)
+        if tag:
+            return tag
+        chunk = re.sub(r"\w+", lambda w: w.group(0) + (_FOLDED.format(fold(w.group(0))) if fold(w.group(0)) != w.group(0) else ""),
+                       chunk)
+        if pattern:
+            chunk = pattern.sub(lambda m: m.group(0) + _FOLDED.format(" ".join(synonyms[m.group(0).lower()])), chunk)
+        return chunk
+
+    return _TAG_OR_TEXT.sub(words, text)
+
+
+def _with_folded(doc: dict, lang: str = "", parents: dict | None = None, deployment: str | None = None) -> dict:
+    """A search entry that also matches its words typed without accents, and
+    Microsoft's words for its concepts; an entry under a section shows that
+    section's title before its own, and a section that holds for one
+    deployment only names it, so a result says where it applies."""
     text = doc.get("text") or ""
-    words = re.findall(r"\w+", html.unescape(re.sub(r"<[^>]+>", " ", doc.get("title", "") + " " + text)))
-    folded = sorted({fold(w) for w in words if fold(w) != w})
-    if folded:
-        doc = dict(doc, text=text + '<span hidden class="sss-folded">' + " ".join(folded) + "</span>")
-    return doc
+    title = doc.get("title", "")
+    parent = (parents or {}).get(doc["location"])
+    if parent:
+        title = f"{parent} › {title}"
+    if deployment and not _names_deployment(title, deployment):
+        title = f"{title} · {deployment}"
+    new_text = _hidden_words(text, lang) if text else text
+    # The title's own words, which the text may not repeat.
+    title_words = re.findall(r"\w+", html.unescape(title))
+    folded = sorted({fold(w) for w in title_words if fold(w) != w})
+    extra = [w for lang_syn in [SYNONYMS.get(lang, {})] for k, v in lang_syn.items() if k in title.lower() for w in v]
+    if folded or extra:
+        new_text += _FOLDED.format(" ".join(folded + extra))
+    return dict(doc, title=title, text=new_text)
 
 
-def split_search_index(site_dir: Path, langs: tuple) -> None:
+def _deployments(condition: dict) -> list | None:
+    """The deployments a rule's condition is limited to, or None for any."""
+    if "all" in condition:
+        return next((d for d in map(_deployments, condition["all"]) if d is not None), None)
+    if "any" in condition:
+        found = [_deployments(c) for c in condition["any"]]
+        return None if None in found else sorted({d for ds in found for d in ds})
+    if condition.get("field") == "deployment" and "in" in condition:
+        return list(condition["in"])
+    return None
+
+
+def deployment_of_anchors(compiled: dict, lang: str) -> dict[str, str]:
+    """For each section a rule links to ("page/#anchor" in `lang`): the label of
+    the one deployment all its rules are limited to; sections that hold for
+    any deployment, or for several, are left out."""
+    field = next(f for f in compiled["fields"] if f["id"] == "deployment")
+    labels = {v["id"]: v["label"][lang] for v in field["values"]}
+    found: dict[str, set] = {}
+    for rule in compiled["rules"]:
+        link = (rule.get("link") or {}).get(lang)
+        if not link:
+            continue
+        deployments = _deployments(rule["when"])
+        found.setdefault(link, set()).update(deployments if deployments is not None else labels)
+    return {link: labels[next(iter(ds))] for link, ds in found.items() if len(ds) == 1}
+
+
+def _names_deployment(title: str, label: str) -> bool:
+    """Whether a title already names the deployment: "on-premises" (or its
+    Portuguese "local") for the installed one, "online" for the cloud."""
+    words = ("on-premises", "local") if "on-premises" in label.lower() else ("online",)
+    title = title.lower().replace("exchange online", "")  # the email system, not the deployment
+    return any(word in title for word in words)
+
+
+_HEADING = re.compile(r'<h([23])\s+id="([^"]+)"')
+
+
+def _parents(site_dir: Path, location: str, titles: dict) -> dict:
+    """For a page's index entries: the title of the h2 each h3 sits under."""
+    page = site_dir / location / "index.html" if location.endswith("/") or not location else None
+    if page is None or not page.exists():
+        return {}
+    found, current = {}, None
+    for level, anchor in _HEADING.findall(page.read_text(encoding="utf-8")):
+        if level == "2":
+            current = titles.get(f"{location}#{anchor}")
+        elif current:
+            found[f"{location}#{anchor}"] = current
+    return found
+
+
+def split_search_index(site_dir: Path, langs: tuple, compiled: dict | None = None) -> None:
     """search/search_index.json holds every language: give each language its own."""
     index_path = site_dir / "search" / "search_index.json"
     if not index_path.exists():
@@ -151,10 +273,27 @@ def split_search_index(site_dir: Path, langs: tuple) -> None:
     index = json.loads(index_path.read_text(encoding="utf-8"))
     by_lang: dict[str, list] = {lang: [] for lang in langs}
     prefixes = {lang: lang_prefix(lang, langs) for lang in langs if lang_prefix(lang, langs)}
+    titles = {doc["location"]: doc["title"] for doc in index["docs"]}
+    parents: dict[str, str] = {}
+    for page in {doc["location"].split("#", 1)[0] for doc in index["docs"]}:
+        parents.update(_parents(site_dir, page, titles))
+    deployments: dict[str, str] = {}
+    if compiled is not None:
+        for lang in langs:
+            deployments.update(deployment_of_anchors(compiled, lang))
+        # A heading, or a page, whose every entry holds for one deployment names it too.
+        for location, title in titles.items():
+            page = location.split("#", 1)[0]
+            entries = [a for a, parent in parents.items() if a.startswith(page + "#")
+                       and ("#" not in location or parent == title)]
+            found = {deployments.get(a) for a in entries}
+            if entries and len(found) == 1 and None not in found and location not in deployments:
+                deployments[location] = found.pop()
     for doc in index["docs"]:
         lang = next((x for x, p in prefixes.items() if doc["location"].startswith(p)), langs[0])
         location = doc["location"][len(prefixes.get(lang, "")):]
-        by_lang[lang].append(_with_folded(dict(doc, location=location)))
+        by_lang[lang].append(_with_folded(dict(doc, location=location), lang, {location: parents.get(doc["location"])},
+                                          deployments.get(doc["location"])))
     for lang, docs in by_lang.items():
         path = site_dir / lang_prefix(lang, langs) / "search" / "search_index.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,4 +307,11 @@ def on_post_build(config):
     if i18n is not None and getattr(i18n, "building", False):
         return  # one language of several: the index is not complete yet
     _s, langs = _strings()
-    split_search_index(Path(config.site_dir), langs)
+    from tooling import matrix as tooling
+
+    try:
+        compiled = tooling.compile_rules(tooling.load())
+    except Exception as exc:  # noqa: BLE001 - the other hook reports a broken matrix
+        print(f"search index: the sections' deployments are left out ({exc})", file=sys.stderr)
+        compiled = None
+    split_search_index(Path(config.site_dir), langs, compiled)

@@ -8,14 +8,11 @@ in memory first; files are written only when every page rendered.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-import zipfile
 from pathlib import Path
 
 import jinja2
 
+from sitegen import text as plain
 from tooling import matrix as tooling
 from checker.engine import Matrix, fill_placeholders
 from tooling.matrix import lang_prefix, write_text_if_changed
@@ -23,9 +20,6 @@ from tooling.matrix import lang_prefix, write_text_if_changed
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-GZIPPED_RUNTIME_FILES = ("pyodide.asm.mjs", "pyodide.asm.wasm")
-SNAPSHOT_CODEC = DOCS / "javascripts" / "checker-snapshot.mjs"
-RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 
 # Page id -> template. The matrix's own pages use page.md.j2.
 EXTRA_PAGES = {"index": "index.md.j2", "checker": "checker.md.j2", "changes": "changes.md.j2", "org": "org.md.j2",
@@ -50,8 +44,13 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # Markdown out; the texts are the project's own
+        # Every {{ value }} is text (sitegen/text.py): escaped for Markdown and
+        # the HTML around it, unless a template or the code made it markup.
+        autoescape=True,
+        finalize=plain.finalize,
     )
+    env.filters["e"] = env.filters["escape"] = plain.md_text
+    env.filters["jsontext"] = lambda value: plain.md_text(json.dumps(value, ensure_ascii=False))
     return env
 
 
@@ -74,7 +73,7 @@ def render_pages(loaded: tooling.Loaded, compiled: dict | None = None) -> dict[s
     out: dict[str, str] = {}
     for lang in langs:
         def t(key, **values):
-            return fill_placeholders(loaded.strings[key][lang], {k: str(v) for k, v in values.items()})
+            return plain.fill(loaded.strings[key][lang], values, fill_placeholders)
 
         common = dict(
             lang=lang, langs=langs, t=t, sources=sources, pages=pages,
@@ -84,8 +83,8 @@ def render_pages(loaded: tooling.Loaded, compiled: dict | None = None) -> dict[s
             site_root="../" + "../" * lang_prefix(lang, langs).count("/"),
             questions=loaded.questions,
             pages_by_id={p["page"]["id"]: p for p in pages},
-            checker_data=checker_data(loaded, lang),
-            published_verdicts=published.page_json(compiled, lang),
+            checker_data=plain.inert_json(checker_data(loaded, lang)),
+            published_verdicts=plain.inert_json(published.page_json(compiled, lang)),
             changelog=loaded.changelog,
             last_changed=changed,
             entry_pages=entry_pages,
@@ -280,12 +279,12 @@ def org_context(loaded: tooling.Loaded, lang: str) -> dict:
     """What the page "Check your organization" needs: the compiled mapping, and
     its script's strings and labels in the page's language as inert JSON."""
     if not loaded.dataverse:
-        return {"dataverse": None, "org_data": "{}", "source_titles": {}, "deployment_values": [], "tracelogs_query": ""}
+        return {"dataverse": None, "org_data": plain.inert_json("{}"), "source_titles": {}, "deployment_values": [], "tracelogs_query": ""}
     strings = {k: v[lang] for k, v in loaded.strings.items()
                if k.startswith(("page.org.", "status.", "severity.", "cli.remedy", "page.checker.", "remedy."))}
     labels = {q["id"]: {"label": q["label"][lang], "type": q["type"],
                         "values": {v["id"]: v["label"][lang] for v in q["values"]}} for q in loaded.questions}
-    text = json.dumps({"lang": lang, "strings": strings, "labels": labels}, ensure_ascii=False, sort_keys=True)
+    data = json.dumps({"lang": lang, "strings": strings, "labels": labels}, ensure_ascii=False, sort_keys=True)
     titles = {s["url"]: s["title"] for s in loaded.dataverse[1]["sources"]}
     deployment = next(q for q in loaded.questions if q["id"] == "deployment")
     from tooling import orgmatrix
@@ -293,7 +292,7 @@ def org_context(loaded: tooling.Loaded, lang: str) -> dict:
     compiled = orgmatrix.compile_mapping(loaded.dataverse[1], loaded.languages, tooling.page_link)
     from checker.alerts import TRACELOG_QUERY
 
-    return {"dataverse": compiled, "org_data": text.replace("</", "<\\/"), "source_titles": titles,
+    return {"dataverse": compiled, "org_data": plain.inert_json(data), "source_titles": titles,
             "deployment_values": deployment["values"], "tracelogs_query": TRACELOG_QUERY}
 
 
@@ -395,195 +394,9 @@ def data_files(loaded: tooling.Loaded, compiled: dict | None = None) -> dict[str
     }
 
 
-def copy_if_changed(src: Path, dst: Path) -> bool:
-    """Copy unless dst is already this copy (same size and time stamp: the
-    runtime files are large, and reading them on every build costs time)."""
-    a = src.stat()
-    if dst.exists():
-        b = dst.stat()
-        if a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns:
-            return False
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".tmp")
-    shutil.copy2(src, tmp)
-    tmp.replace(dst)
-    return True
-
-
-def content_name(*paths: Path) -> str:
-    """A folder name that changes with the files' content (16 hex digits), so a
-    host can cache what it holds for a year (see sitegen.publish)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()[:16]
-
-
-def _clear_except(folder: Path, keep: set[str]) -> None:
-    if not folder.is_dir():
-        return
-    for old in folder.iterdir():
-        if old.name not in keep:
-            shutil.rmtree(old) if old.is_dir() else old.unlink()
-
-
-def copy_runtime(docs: Path = DOCS) -> str:
-    """The self-hosted Pyodide runtime, from the pinned npm package, into the
-    site's assets under a content-named folder; returns that folder, relative
-    to assets/ (what the manifest names as "runtime")."""
-    runtime = REPO / "node_modules" / "pyodide"
-    sources = [runtime / name for name in RUNTIME_FILES]
-    for src in sources:
-        if not src.exists():
-            raise FileNotFoundError(f"{src} is missing; run `npm ci` (./run setup) first")
-    name = content_name(*sources)
-    folder = docs / "assets" / "pyodide"
-    _clear_except(folder, {name})
-    for src in sources:
-        copy_if_changed(src, folder / name / src.name)
-    # The worker downloads these gzipped and inflates them as they arrive: any
-    # static host serves them, and the wasm is 3.5 MB instead of 9.6 MB. The
-    # plain files stay for browsers without DecompressionStream.
-    for gzipped in GZIPPED_RUNTIME_FILES:
-        gzip_if_changed(runtime / gzipped, folder / name / (gzipped + ".gz"))
-    return f"pyodide/{name}/"
-
-
-# -- the checker wheel ---------------------------------------------------------
-WHEEL_DIR = REPO / "build" / "wheel"
-
-
-def _wheel_inputs_digest() -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in sorted((REPO / "checker").glob("*")) + [REPO / "pyproject.toml", REPO / "README.md",
-                                                        REPO / "hatch_build.py"]:
-        if path.is_file() and path.suffix in (".py", ".json", ".toml", ".md"):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def build_wheel() -> Path:
-    """The checker as a py3-none-any wheel, built by `python -m build`; rebuilt
-    only when the package's files changed."""
-    import subprocess
-    import sys
-
-    stamp = WHEEL_DIR / ".inputs"
-    digest = _wheel_inputs_digest()
-    wheels = sorted(WHEEL_DIR.glob("*-py3-none-any.whl"))
-    if len(wheels) == 1 and stamp.exists() and stamp.read_text() == digest:
-        return wheels[0]
-    if WHEEL_DIR.exists():
-        shutil.rmtree(WHEEL_DIR)
-    # -P and a neutral cwd: the repository's own build.py must not shadow `build`.
-    result = subprocess.run(
-        [sys.executable, "-P", "-m", "build", "--wheel", "--no-isolation", "--outdir", str(WHEEL_DIR), str(REPO)],
-        capture_output=True, text=True, cwd=tempfile.gettempdir(),
-        # The browser's wheel carries no public address (see hatch_build.py).
-        env={k: v for k, v in os.environ.items() if k != "SSS_CHECKER_SITE_URL"},
-    )
-    if result.returncode != 0:
-        raise RuntimeError("building the checker wheel failed:\n" + result.stdout[-2000:] + result.stderr[-2000:])
-    wheels = sorted(WHEEL_DIR.glob("*-py3-none-any.whl"))
-    if len(wheels) != 1:
-        raise RuntimeError(f"expected one py3-none-any wheel in {WHEEL_DIR}, found {len(wheels)}")
-    stamp.write_text(digest)
-    return wheels[0]
-
-
-def build_snapshot(wheel: Path) -> Path:
-    """A Pyodide memory snapshot with the checker imported, in the site's packed
-    and gzipped format (see make_snapshot.mjs); remade only when the wheel, the
-    runtime or the format changed."""
-    import hashlib
-    import subprocess
-
-    runtime = REPO / "node_modules" / "pyodide"
-    maker = Path(__file__).with_name("make_snapshot.mjs")
-    digest = hashlib.sha256(wheel.read_bytes())
-    # The pinned package's version names the runtime: no need to hash 10 MB of wasm.
-    digest.update((runtime / "package.json").read_bytes())
-    digest.update(maker.read_bytes() + SNAPSHOT_CODEC.read_bytes())
-    out = WHEEL_DIR / "snapshot.ssz.gz"
-    stamp = WHEEL_DIR / ".snapshot-inputs"
-    if out.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
-        return out
-    result = subprocess.run(["node", str(maker), str(wheel), str(out)], capture_output=True, text=True, cwd=REPO)
-    if result.returncode != 0:
-        raise RuntimeError("making the Pyodide snapshot failed:\n" + result.stderr[-2000:])
-    stamp.write_text(digest.hexdigest())
-    # Served gzipped and unpacked in the worker (DecompressionStream), from any
-    # static server: 31 MB of memory travel as about 4.7 MB.
-    return out
-
-
-def gzip_if_changed(src: Path, dst: Path) -> bool:
-    """dst = src gzipped (level 9, no time stamp inside, so the same input gives
-    the same bytes); redone only when src's size or time stamp changed."""
-    import gzip
-
-    a = src.stat()
-    stamp = REPO / "build" / "gzip-stamps" / (dst.name + ".from")
-    key = f"{a.st_size} {a.st_mtime_ns}"
-    if dst.exists() and stamp.exists() and stamp.read_text() == key:
-        return False
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".tmp")
-    tmp.write_bytes(gzip.compress(src.read_bytes(), compresslevel=9, mtime=0))
-    tmp.replace(dst)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(key)
-    return True
-
-
-def runtime_manifest(docs: Path, folder: str) -> dict:
-    """What the worker needs to know of the runtime: file names (relative to
-    assets/), bytes on the wire (for progress) and the uncompressed module size
-    (a truncated download is refused), and the lock file's `info` (the checker
-    installs no packages, so the worker hands Pyodide an empty lock instead of
-    fetching 119 KB)."""
-    runtime = REPO / "node_modules" / "pyodide"
-    files = {"wasm": folder + "pyodide.asm.wasm.gz", "module": folder + "pyodide.asm.mjs.gz",
-             "stdlib": folder + "python_stdlib.zip"}
-    lock = json.loads((runtime / "pyodide-lock.json").read_text(encoding="utf-8"))
-    return {
-        **files,
-        "bytes": {name: (docs / "assets" / path).stat().st_size for name, path in files.items()},
-        "wasm_size": (runtime / "pyodide.asm.wasm").stat().st_size,
-        "lock_info": lock["info"],
-    }
-
-
-def place_checker_assets(docs: Path = DOCS) -> Path:
-    """The wheel, its snapshot, a manifest naming them, and the Pyodide runtime,
-    under docs/assets/. The wheel, the snapshot and the runtime live in folders
-    named after their content; the manifest (which the worker reads first) and
-    the rules keep their names and are revalidated."""
-    import hashlib
-
-    wheel = build_wheel()
-    snapshot = build_snapshot(wheel)
-    target = docs / "assets" / "checker"
-    placed = {path: f"{content_name(path)}/{path.name}" for path in (wheel, snapshot)}
-    _clear_except(target, {rel.split("/")[0] for rel in placed.values()} | {"manifest.json", "rules.json"})
-    for src, rel in placed.items():
-        copy_if_changed(src, target / rel)
-    runtime = copy_runtime(docs)
-    rules = (target / "rules.json").read_bytes() if (target / "rules.json").exists() else b""
-    with zipfile.ZipFile(wheel) as archive:
-        packed_rules = archive.read("checker/rules.json")
-    manifest = {
-        "wheel": placed[wheel], "rules": "rules.json", "snapshot": placed[snapshot], "runtime": runtime,
-        "snapshot_bytes": snapshot.stat().st_size,
-        # The snapshot carries the wheel's rules: when they are the served
-        # ones the worker need not fetch and load rules.json.
-        "rules_sha256": hashlib.sha256(rules).hexdigest(),
-        "snapshot_rules_sha256": hashlib.sha256(packed_rules).hexdigest(),
-        "runtime_files": runtime_manifest(docs, runtime),
-    }
-    write_text_if_changed(target / "manifest.json", json.dumps(manifest, sort_keys=True) + "\n")
-    return wheel
+# The checker's runtime assets (wheel, snapshot, Pyodide, standard library) are
+# made in sitegen.runtime; these names stay importable from here.
+from sitegen.runtime import (  # noqa: E402,F401
+    build_snapshot, build_wheel, content_name, copy_if_changed, copy_runtime, gzip_if_changed,
+    place_checker_assets, runtime_manifest,
+)

@@ -1,5 +1,5 @@
 // Build-time: a Pyodide memory snapshot with the checker already imported and
-// its packed rules loaded, written in the site's format and gzipped (OUT), as
+// its packed rules loaded, written in the site's format (OUT), as
 // docs/javascripts/checker-snapshot.mjs describes: only the memory pages that
 // neither start as zeros nor come from the runtime's own data segments. The
 // checker page restores it instead of starting Python from scratch (several
@@ -12,10 +12,9 @@
 // falls back to a normal start if restoring fails, and a browser test fails
 // when it does.
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { gzipSync } from "node:zlib";
 import nodeCrypto from "node:crypto";
 import { syncBuiltinESMExports } from "node:module";
-import { pack, unpack } from "../docs/javascripts/checker-snapshot.mjs";
+import { initialMemory, pack, unpack } from "../docs/javascripts/checker-snapshot.mjs";
 
 const [wheelPath, outPath] = process.argv.slice(2);
 if (!wheelPath || !outPath) {
@@ -56,12 +55,23 @@ globalThis.fetch = () => { throw new Error("no network at build time"); };
 const pyodide = await loadPyodide({ _makeSnapshot: true, packages: [] });
 const wheel = await readFile(wheelPath);
 pyodide.unpackArchive(new Uint8Array(wheel.buffer, wheel.byteOffset, wheel.byteLength), "wheel");
-pyodide.runPython("import checker.engine, json\nchecker.engine.load_matrix()");
+// Both pages restore this one snapshot: the checker's engine and the
+// organization check are imported in it.
+pyodide.runPython("import checker.engine, checker.orgmap, json\nchecker.engine.load_matrix()");
 const snapshot = pyodide.makeMemorySnapshot();
 Date.now = realNow;
 performance.now = realPerformanceNow;
 
 const wasm = new Uint8Array(await readFile(new URL("pyodide.asm.wasm", runtime)));
+// The runtime copies the snapshot's memory into the memory the wasm starts
+// with, before anything can grow it (pyodide#6254): a larger snapshot would
+// fail on every page and leave the slow start as the only path.
+const heapOffset = new DataView(snapshot.buffer, snapshot.byteOffset).getUint32(4, true);
+const memory = initialMemory(wasm);
+if (snapshot.length - heapOffset > memory) {
+  console.error(`the snapshot holds ${snapshot.length - heapOffset} bytes of memory; the runtime starts with ${memory} and cannot restore more`);
+  process.exit(1);
+}
 let packed;
 let base = "zeros and the runtime's data segments";
 try {
@@ -75,7 +85,9 @@ const back = unpack(packed, wasm);
 if (Buffer.compare(Buffer.from(back.buffer, back.byteOffset, back.length), Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.length)) !== 0) {
   throw new Error("the packed snapshot does not unpack to the snapshot");
 }
-const gzipped = gzipSync(packed, { level: 9 });
-await writeFile(outPath + ".tmp", gzipped);
+// OUT is the packed snapshot as it is: a host that compresses serves it
+// brotli- or gzip-encoded from the copies the build puts beside it; the build
+// also writes OUT.gz (sitegen/runtime.py) for hosts that do not.
+await writeFile(outPath + ".tmp", packed);
 await rename(outPath + ".tmp", outPath);
-console.log(JSON.stringify({ bytes: snapshot.length, packed: packed.length, gzipped: gzipped.length, base }));
+console.log(JSON.stringify({ bytes: snapshot.length, memory: snapshot.length - heapOffset, initial_memory: memory, packed: packed.length, base }));

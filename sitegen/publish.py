@@ -45,15 +45,14 @@ class SiteURLError(ValueError):
 
 
 def normalize_site_url(value: str) -> str:
-    """The public address as MkDocs wants it: absolute http(s), ending in '/'."""
-    text = value.strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
-            or any(c.isspace() for c in text):
-        raise SiteURLError(
-            f"site URL {value!r}: expected an absolute http(s) address without query or fragment, "
-            "such as https://example.org/ or https://owner.github.io/project/")
-    return text if text.endswith("/") else text + "/"
+    """The public address as MkDocs wants it: absolute http(s), ending in '/'
+    (checker.inputs.normalize_site_url: no query, fragment, spaces or control characters)."""
+    from checker.inputs import SiteURLError as Refused, normalize_site_url as normalize
+
+    try:
+        return normalize(value, option="site URL")
+    except Refused as exc:
+        raise SiteURLError(str(exc)) from None
 
 
 def public_url(site_url: str | None) -> str | None:
@@ -93,9 +92,45 @@ def finish_site(site_dir: Path, site_url: str | None, loaded, serving: bool = Fa
             path = site_dir / "feeds" / f"{lang.lower()}.atom"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(atom_feed(loaded, lang, base=site_url), encoding="utf-8")
+    selector_sitemaps(site_dir, site_url)
     (site_dir / "_headers").write_text(headers_file(site_dir, site_url), encoding="utf-8")
     if not serving:
         precompress(site_dir)
+
+
+# -- the theme's language selector ----------------------------------------------
+def selector_sitemaps(site_dir: Path, site_url: str | None) -> list[str]:
+    """Material's language selector fetches ``sitemap.xml`` beside each hreflang
+    alternate of the page (with mkdocs-static-i18n, the page's own folder in each
+    language), and every miss is a 404 on the console. Each folder it asks gets a
+    sitemap naming the site's pages at or under that folder (a sitemap names no
+    address above its own). Returns the sitemaps written, relative to site_dir."""
+    import xml.etree.ElementTree as ET
+
+    whole = site_dir / "sitemap.xml"
+    if not whole.is_file():
+        return []
+    base = base_path(site_url)
+    wanted = set()
+    for page in site_dir.rglob("*.html"):
+        page_path = base + page.relative_to(site_dir).as_posix()
+        for match in _ALTERNATE.finditer(page.read_text(encoding="utf-8")):
+            asked = urlsplit(urljoin(urljoin(page_path, match.group(2)), "sitemap.xml")).path
+            if asked.startswith(base) and asked != base + "sitemap.xml" and (site_dir / asked[len(base):]).parent.is_dir():
+                wanted.add(asked[len(base):])
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    ET.register_namespace("", ns["s"])
+    ET.register_namespace("xhtml", ns["x"])
+    for rel in sorted(wanted):
+        folder = base + rel[: -len("sitemap.xml")]
+        tree = ET.parse(whole)
+        root = tree.getroot()
+        for url in list(root):
+            if not urlsplit(url.findtext("s:loc", "", ns)).path.startswith(folder):
+                root.remove(url)
+        ET.indent(root, space="    ")
+        (site_dir / rel).write_bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n")
+    return sorted(wanted)
 
 
 def is_immutable(rel: str) -> bool:

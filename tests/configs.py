@@ -36,8 +36,13 @@ def generate(count: int = 10_000, seed: int = 20221013) -> list[dict]:
 
 def consistent(config: dict) -> dict:
     """The configuration without a stated value that contradicts the answer it
-    is implied by (a mailbox location the email system rules out): the engine
-    refuses such a pair as an input error."""
+    is implied by (a mailbox location the email system rules out, a protocol the
+    server profile rules out): the engine refuses such a pair as an input error."""
     matrix = load_matrix()
-    return {name: value for name, value in config.items()
-            if not matrix._conflicts(name, value, config)}
+    out = {}
+    # In field order, each value kept only if it fits what is kept so far (a
+    # protocol the profile rules out goes; the required answers always stay).
+    for name in matrix.fields:
+        if name in config and (matrix.fields[name]["required"] or not matrix._conflicts(name, config[name], out)):
+            out[name] = config[name]
+    return {name: out[name] for name in config if name in out}

@@ -275,6 +275,8 @@ def test_navigation_reload_and_back(page, base_url):
     assert page.input_value("#sss-email_system") == "exchange-server-2010-sp3"
 
 
+# the aborted download reaches the page as the worker's failed fetch: that one error, nothing else
+@pytest.mark.browser_expects(r"^pageerror: .*pyodide\.asm\.wasm.*: Failed to fetch$")
 def test_a_runtime_that_cannot_load_is_explained(context, base_url):
     context.route("**/pyodide.asm.wasm*", lambda route: route.abort())
     page = context.new_page()

@@ -25,10 +25,11 @@ def test_json_output_and_exit_code(case):
     expected_exit = 0 if case["status"] in ("supported", "limited") else 1
     assert result.returncode == expected_exit, result.stderr
     out = json.loads(result.stdout)
-    assert set(out) == {"status", "findings", "open_questions"}
+    assert set(out) == {"status", "findings", "open_questions", "holds_if", "worse_if", "implied"}
     assert out["status"] == case["status"]
     for f in out["findings"]:
-        assert set(f) == {"rule", "severity", "facts", "message", "remedy", "remedy_source", "fix", "link"}
+        assert set(f) == {"rule", "severity", "facts", "message", "remedy", "remedy_source", "fix", "link",
+                          "fix_drops", "applies_if"}
     assert sorted(f["rule"] for f in out["findings"]) == sorted(case["rules"])
 
 

@@ -48,14 +48,40 @@ def test_every_page_carries_a_policy_with_its_inline_script_hashes(site):
 
 
 def test_hashes_follow_the_final_html():
-    page = '<html><head><meta charset="utf-8"></head><body><script>one()</script>' \
+    rendered = checker_script("../../")
+    assert 'if (typeof WebAssembly === "object") {' in rendered
+    page = f'<html><head><meta charset="utf-8"></head><body><script>{rendered}</script>' \
            '<script type="application/json">{"a": 1}</script><script src="x.js"></script></body></html>'
+    token = "'sha256-" + __import__("base64").b64encode(
+        __import__("hashlib").sha256(rendered.encode()).digest()).decode() + "'"
+    assert csp.inline_script_hashes(page) == [token]
     policy = META.search(csp.add_policy(page, runtime=False)).group(1)
-    assert csp.inline_script_hashes(page) == ["'sha256-" + __import__("base64").b64encode(
-        __import__("hashlib").sha256(b"one()").digest()).decode() + "'"]
-    assert csp.inline_script_hashes(page)[0] in policy and "wasm" not in policy
+    assert token in policy and "wasm" not in policy
     again = csp.add_policy(csp.add_policy(page, runtime=True), runtime=True)
     assert len(META.findall(again)) == 1 and "'wasm-unsafe-eval'" in META.search(again).group(1)
+
+
+def checker_script(site_root: str) -> str:
+    template = (REPO / "sitegen" / "templates" / "checker.md.j2").read_text(encoding="utf-8")
+    return template[template.index("<script>") + len("<script>"):template.index("</script>")].replace(
+        "{{ site_root }}", site_root)
+
+
+@pytest.mark.parametrize("script", [
+    "alert(1)",
+    # a template's own script, with a value in place of site_root that ends its string
+    checker_script('x");alert(1);("'),
+], ids=["script", "filled-with-script"])
+def test_only_the_templates_inline_scripts_are_hashed(script, tmp_path):
+    """Whatever a page contains is not approved: a script no template emits gets
+    no hash, and applying the policy to a site holding one fails, naming the page."""
+    page = f'<html><head><meta charset="utf-8"></head><body><script>{script}</script></body></html>'
+    assert csp.inline_script_hashes(page) == []
+    assert csp.unknown_scripts(page) == [script]
+    (tmp_path / "en" / "notes").mkdir(parents=True)
+    (tmp_path / "en" / "notes" / "index.html").write_text(page, encoding="utf-8")
+    with pytest.raises(csp.UnknownScript, match="en/notes/index.html: an inline script that no template emits"):
+        csp.apply(tmp_path, ("pt-BR", "en"))
 
 
 def test_runtime_pages_are_listed_once():
@@ -114,6 +140,7 @@ def test_no_page_violates_its_policy(context, base_url, site):  # noqa: F811
     assert not violations(page, console)
 
 
+@pytest.mark.browser_expects(r"^console: Executing inline script violates the following Content Security Policy")
 def test_an_injected_inline_script_is_blocked(context, base_url):  # noqa: F811
     """The policy does bite: a script that is not in the build is refused."""
     page, console = watched_page(context)
@@ -144,7 +171,11 @@ def test_a_damaged_rules_json_is_explained(context, base_url):  # noqa: F811
     assert page.get_attribute("#sss-runtime a", "href").endswith("support-matrix/")
 
 
-@pytest.mark.parametrize("how", ["missing", "broken"])
+@pytest.mark.parametrize("how", [
+    pytest.param("missing", marks=pytest.mark.browser_expects(
+        r"^response: 404 GET .*/javascripts/checker\.js$", r"^console: Failed to load resource: .*404.*checker\.js")),
+    pytest.param("broken", marks=pytest.mark.browser_expects(r"^pageerror: broken$")),
+])
 def test_a_checker_js_that_cannot_load_is_explained(context, base_url, how):  # noqa: F811
     if how == "missing":
         context.route("**/javascripts/checker.js", lambda route: route.fulfill(status=404, body="not found"))

@@ -11,7 +11,7 @@ import pytest
 
 from tooling import matrix as tooling
 
-from .conftest import REPO
+from .conftest import REPO, shared_file
 
 # (name, file, text to replace, replacement, message expected at the replacement's first line)
 BROKEN = [
@@ -88,9 +88,7 @@ def test_schema_enumerations_equal_the_questions(loaded):
 
 
 def test_contract_fields_and_values_are_all_there(loaded):
-    contract = (REPO.parent / "shared" / "CONTRACT.md")
-    if not contract.exists():
-        pytest.skip("shared/CONTRACT.md is not beside this checkout")
+    contract = shared_file("CONTRACT.md")
     rows = [l for l in contract.read_text().splitlines() if l.startswith("| `")]
     fields = {q["id"]: [v["id"] for v in q["values"]] for q in loaded.questions}
     for row in rows:
@@ -103,9 +101,7 @@ def test_contract_fields_and_values_are_all_there(loaded):
 
 
 def test_fact_ids_match_facts_md(loaded):
-    facts_md = REPO.parent / "shared" / "FACTS.md"
-    if not facts_md.exists():
-        pytest.skip("shared/FACTS.md is not beside this checkout")
+    facts_md = shared_file("FACTS.md")
     import re
     ids = set(re.findall(r"\b(F-[A-Z0-9]+(?:-[A-Z0-9]+)*)\b", facts_md.read_text()))
     assert ids <= set(loaded.facts), sorted(ids - set(loaded.facts))

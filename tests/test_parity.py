@@ -273,4 +273,4 @@ def test_pyodide_output_equals_cpython(parity_run):
         elif kind == "malformed":
             assert [e["code"] for e in answer["errors"]] == ["bad_json"], (requests[i], answer)
         else:
-            assert set(answer) == {"status", "findings", "open_questions"}, (requests[i], answer)
+            assert set(answer) == {"status", "findings", "open_questions", "holds_if", "worse_if", "implied"}, (requests[i], answer)

@@ -101,6 +101,14 @@ def test_no_page_names_the_local_address(public_site):
     assert "127.0.0.1" not in gzip.decompress((public_site / "sitemap.xml.gz").read_bytes()).decode()
 
 
+def test_not_found_pages_link_each_language_home_under_the_address(public_site):
+    from .test_site import not_found_language_links
+
+    for rel in ("404.html", "en/404.html"):
+        html = (public_site / rel).read_text(encoding="utf-8")
+        assert not_found_language_links(html) == {"pt-BR": {PUBLIC}, "en": {PUBLIC + "en/"}}, rel
+
+
 def test_canonical_and_alternates_are_absolute_under_the_address(public_site):
     for html in pages(public_site):
         if html.name == "404.html":
@@ -155,10 +163,13 @@ def test_every_referenced_file_answers_under_the_sub_path(public_site, served):
         manifest_url, served + "checker/", served + "en/checker/",
         served + "javascripts/checker-worker.mjs", served + "javascripts/checker.js",
         urljoin(assets, "checker/" + manifest["wheel"]), urljoin(assets, "checker/" + manifest["snapshot"]),
+        urljoin(assets, "checker/" + manifest["snapshot_gz"]), urljoin(assets, "checker/" + manifest["stdlib"]),
         urljoin(assets, "checker/" + manifest["rules"]),
         *(runtime + name for name in ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm",
                                       "python_stdlib.zip", "pyodide-lock.json")),
         served + "api/v1/matrix.json", served + "feeds/en.atom", served + "sitemap.xml",
+        # the sitemaps the theme's language selector asks for, beside each alternate
+        served + "en/sitemap.xml", served + "checker/sitemap.xml", served + "en/checker/sitemap.xml",
     }
     assert len(wanted) > 40
     failed = {url: code for url in sorted(wanted) if (code := status(url, "HEAD")) != 200}
@@ -215,8 +226,11 @@ def test_large_files_are_precompressed_beside_them(public_site):
     assert out == wasm.read_bytes()
     for html in pages(public_site)[:3]:
         assert gzip.decompress(html.with_name(html.name + ".gz").read_bytes()) == html.read_bytes()
+    # the snapshot: packed, and gzipped beside it (for hosts that do not compress)
+    snapshot = public_site / "assets/checker" / manifest["snapshot"]
+    assert gzip.decompress((public_site / "assets/checker" / manifest["snapshot_gz"]).read_bytes()) == snapshot.read_bytes()
     # small files and files already compressed get no copy
-    assert not (public_site / "assets/checker" / (manifest["snapshot"] + ".gz")).exists()
+    assert not (public_site / "assets/checker" / (manifest["wheel"] + ".gz")).exists()
     assert not list(public_site.rglob("*.gz.gz")) and not list(public_site.rglob("*.br.gz"))
 
 
@@ -271,6 +285,9 @@ def test_pages_workflow_tests_builds_and_deploys():
     runs = [s.get("run", "") for s in steps]
     uses = [s.get("uses", "").split("@")[0] for s in steps]
     assert "./run test" in runs  # the README's test command
+    # its checkout has no shared/ beside it, and the test step says so
+    test_step = next(s for s in steps if s.get("run") == "./run test")
+    assert test_step["env"]["SSS_TESTS_WITHOUT_SHARED"] == "1"
     assert "actions/configure-pages" in uses and "actions/upload-pages-artifact" in uses
     build_step = next(s for s in steps if "./run build" in s.get("run", ""))
     assert build_step["env"]["SITE_URL"].startswith("${{ steps.pages.outputs.base_url }}")

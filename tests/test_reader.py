@@ -6,6 +6,8 @@ no axe-core violations on either palette.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from checker import load_matrix
@@ -17,7 +19,7 @@ from .test_browser import (  # noqa: F401  (fixtures)
 
 SIZES = {"laptop": (1366, 900), "phone": (390, 844)}
 AXE = (REPO / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
-PAGES = ["", "support-matrix/", "exchange-online/", "cross-tenant/", "unsupported/", "notes/", "checker/", "troubleshooting/",
+PAGES = ["", "support-matrix/", "exchange-online/", "cross-tenant/", "unsupported/", "notes/", "checker/", "org/", "troubleshooting/",
          "changes/", "404.html"]
 FIELDS = load_matrix().fields
 
@@ -55,6 +57,20 @@ def in_viewport(page, selector):
 
 
 # ---- every page ------------------------------------------------------------------
+
+def test_every_page_loads_clean_in_both_languages(context, base_url):
+    """No 4xx and no console error on any page load, the language selector's
+    sitemap lookups included: the autouse fixture in conftest.py fails the test on
+    any; here every page of both languages is loaded until the network is idle."""
+    page = context.new_page()
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("sitemap.xml") else None)
+    for prefix in LANGS.values():
+        for path in PAGES:
+            page.goto(base_url + prefix + path, wait_until="networkidle")
+    # the theme did look the sitemaps up (so their answers were checked)
+    assert base_url + "en/checker/sitemap.xml" in asked and base_url + "checker/sitemap.xml" in asked, asked
+
 
 def test_no_page_scrolls_sideways_at_360_px(sized, base_url):
     page = sized(360, 740)
@@ -137,6 +153,8 @@ def test_grid_filters_without_reloading(sized, base_url, lang, size):
     assert no_sideways_scroll(page)
     # on a phone too, Gmail's status is there to read, in words
     gmail = page.locator('table.sss-grid[data-deployment="online"] tr[data-system="gmail"]')
+    if size == "phone":  # the grids start folded there: the reader opens the online one
+        page.click('.sss-grid-box[data-deployment="online"] details.sss-grid-fold > summary')
     gmail.scroll_into_view_if_needed()
     assert STRINGS["status.supported"][lang] in gmail.inner_text()
     assert STRINGS["status.unsupported"][lang] in gmail.inner_text()
@@ -223,7 +241,7 @@ def test_the_verdict_lists_the_answers_it_considered(sized, base_url, lang):
     assert label("mfa", lang) in answers and label("email_system", lang) in answers
     mfa = page.inner_text('#sss-verdict .sss-considered li[data-field="mfa"]')
     assert STRINGS["page.checker.not_restricted"][lang] in mfa
-    system = page.locator('#sss-verdict .sss-considered li[data-field="email_system"] a')
+    system = page.locator('#sss-verdict .sss-considered li[data-field="email_system"] a[href^="#sss-finding-"]')
     assert system.count() >= 1  # points at the reasons that looked at it
     target = system.first.get_attribute("href")
     assert page.locator(f"#sss-verdict {target}[data-rule]").count() == 1
@@ -401,12 +419,33 @@ def test_open_questions_are_said_and_asked_first(sized, base_url, engine, lang, 
     assert links == [f for f in expected if f in links] and links  # most decisive first
     for field in links:
         assert label(field, lang) in headline
-    # asked first: right after the email system, in that order; the rest collapsed
+    # asked in the order an administrator knows the answers: the setup, what to
+    # synchronize, the tenant and the profile first; then the technical questions
+    # that can still change the verdict, in the matrix's order, none folded
+    order = page.eval_on_selector_all("#sss-form .sss-q:not([hidden])", "els => els.map(e => e.dataset.field)")
+    assert order[:5] == ["deployment", "email_system", "sync", "tenant", "server_profile"], order
     deciding = page.eval_on_selector_all("#sss-deciding .sss-q:not([hidden])", "els => els.map(e => e.dataset.field)")
-    assert deciding == links
+    technical = [f for f in FIELDS if f in expected and f not in order[:5]]
+    assert deciding == technical and order[5:5 + len(deciding)] == deciding
     assert page.evaluate("document.getElementById('sss-more').open") is False
-    order = page.eval_on_selector_all("#sss-form .sss-q", "els => els.map(e => e.dataset.field)")
-    assert order[:3] == ["deployment", "email_system", "sync"] and order[3:3 + len(deciding)] == deciding
+    folded = page.eval_on_selector_all("#sss-more .sss-q", "els => els.map(e => e.dataset.field)")
+    assert not set(folded) & set(expected)
+    # each open question says in one line what its answers make of this verdict
+    for q in verdict["open_questions"]:
+        why = page.locator(f"#sss-{q['field']}-why")
+        if q["field"] not in order:
+            continue
+        text = why.inner_text()
+        assert text.startswith(STRINGS["page.checker.why"][lang].split("{")[0]), text
+        for value, status in q["outcomes"].items():  # the answers that would change it, and to what
+            if status != verdict["status"]:
+                assert STRINGS["status." + status][lang] + ":" in text, text
+                # each such answer is named, or the list is said the short way round ("any answer but ...")
+                assert (value_label(q["field"], value, lang) in text
+                        or STRINGS["page.checker.why_except"][lang].split("{")[0] in text), text
+        lines = why.evaluate("e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)")
+        assert lines <= 5.2, (q["field"], text, lines)  # one sentence, in a column a phone wide
+    assert page.locator("#sss-deployment-why").is_hidden()  # answered, no longer open
     where = "#sss-bar-counts" if size == "phone" else "#sss-verdict .sss-counts"
     assert fill_count(STRINGS["page.checker.open_count"][lang], len(links)) in page.inner_text(where)
     # the link focuses its question
@@ -418,11 +457,20 @@ def test_open_questions_are_said_and_asked_first(sized, base_url, engine, lang, 
     wait_verdict(page, engine.evaluate({**config, "tenant": "other"}, lang).status)
     page.wait_for_function("!document.querySelector('#sss-verdict .sss-open-link[data-field=\"tenant\"]')")
     assert page.locator("#sss-tenant").bounding_box() == before
+    # a question that opens later (the add-in, for another tenant) leaves the fold
+    later = engine.evaluate({**config, "tenant": "other"}, lang).to_dict()["open_questions"]
+    assert "app_for_outlook" in [q["field"] for q in later]
+    page.wait_for_selector('#sss-deciding .sss-q[data-field="app_for_outlook"]:not([hidden])', state="attached")
+    assert page.locator("#sss-app_for_outlook").is_visible()
+    assert page.evaluate("document.getElementById('sss-more').open") is False
+    assert page.locator("#sss-app_for_outlook-why").inner_text()
     assert not page.errors
 
 
 def fill_count(template, count):
-    return template.replace("{count}", str(count))
+    """The template for `count`, its "{count#one|other}" word chosen as checker.js does."""
+    text = re.sub(r"\{count#([^|{}]*)\|([^{}]*)\}", lambda m: m.group(1) if count == 1 else m.group(2), template)
+    return text.replace("{count}", str(count))
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -467,3 +515,311 @@ def test_the_projects_own_suggestions_are_marked(sized, base_url, engine, lang):
         remedy = page.locator(f'#sss-verdict li[data-rule="{rule}"] .sss-remedy')
         marked = STRINGS["remedy.project"][lang] in remedy.inner_text()
         assert marked == (source == "project"), rule
+
+
+# ---- a way back and forth (issue: "Show the details" under the sticky header) ---------
+
+def below_header(page, selector):
+    return page.evaluate(
+        """sel => { const r = document.querySelector(sel).getBoundingClientRect();
+                    const h = document.querySelector('.md-header').getBoundingClientRect();
+                    return r.height > 0 && r.top >= h.bottom - 1 && r.top < innerHeight; }""", selector)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_show_the_details_lands_below_the_header_and_the_verdict_leads_back(sized, base_url, lang):
+    page = sized(*SIZES["phone"])
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=online&email_system=gmail&sync=email,appointments-contacts-tasks")
+    wait_verdict(page, "unsupported")
+    page.click("#sss-bar-open")
+    page.wait_for_function("document.activeElement.id === 'sss-result-title'")
+    page.wait_for_timeout(100)
+    assert below_header(page, "#sss-result-title")
+    # every answer in the verdict links back to its question
+    back = page.locator('#sss-verdict .sss-considered a.sss-answer-link[data-field="sync"]')
+    assert back.inner_text() == label("sync", lang)
+    assert back.get_attribute("aria-label") == STRINGS["page.checker.back_to_answer"][lang].replace("{field}", label("sync", lang))
+    back.click()
+    page.wait_for_function("document.activeElement.name === 'sync'")
+    page.wait_for_timeout(100)
+    assert below_header(page, '#sss-q-sync')
+    assert no_sideways_scroll(page)
+    assert not page.errors
+
+
+# ---- plain words --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_counts_have_proper_plurals_and_links_no_fact_ids(sized, base_url, engine, lang):
+    page = sized(*SIZES["phone"])
+    one = {"deployment": "online", "email_system": "gmail"}
+    assert len(engine.evaluate(one, lang).to_dict()["findings"]) == 1
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=online&email_system=gmail")
+    wait_verdict(page, "supported")
+    counts = page.inner_text("#sss-bar-counts")
+    assert "(s)" not in counts and "{" not in counts
+    assert counts.startswith({"pt-BR": "1 motivo ·", "en": "1 reason ·"}[lang]), counts
+    assert {"pt-BR": "perguntas em aberto", "en": "open questions"}[lang] in counts
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=online&email_system=exchange-online&tenant=same&server_profile=exchange-online")
+    wait_verdict(page)
+    assert {"pt-BR": "2 motivos", "en": "2 reasons"}[lang] in page.inner_text("#sss-bar-counts")
+    # the panel says what it is; finding links say where, the fact ids are in their title
+    assert page.inner_text("#sss-result-title") == STRINGS["page.checker.findings"][lang]
+    links = page.eval_on_selector_all("#sss-verdict .sss-link a", "els => els.map(a => [a.textContent, a.title])")
+    assert links and all(not re.search(r"\bF-[A-Z]", text) for text, _t in links), links
+    assert any(re.search(r"\bF-[A-Z]", title) for _x, title in links)
+    # the print header's date in the reader's language
+    printed = page.inner_text("#sss-print-date")
+    month = {"pt-BR": r"\d{1,2} de [a-zç]+ de \d{4}", "en": r"[A-Z][a-z]+ \d{1,2}, \d{4}"}[lang]
+    assert re.search(month, printed), printed
+    assert not page.errors
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_string_a_reader_sees_says_s_in_parentheses(lang):
+    import yaml
+
+    strings = yaml.safe_load((REPO / "matrix" / "strings.yaml").read_text(encoding="utf-8"))["strings"]
+    readers = {k: v[lang] for k, v in strings.items() if k.startswith(("page.", "status.", "severity."))}
+    assert not [k for k, v in readers.items() if re.search(r"\w\((s|es)\)", v)]
+
+
+# ---- compact pages ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_grid_fits_a_phone_in_a_few_screens_and_loses_nothing(browser, base_url, lang):
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    nojs = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    try:
+        page = phone.new_page()
+        page.goto(base_url + LANGS[lang] + "support-matrix/")
+        page.wait_for_function("document.querySelector('details.sss-grid-fold[data-ready]')")
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height < 6500, height  # 12,184 px before the grids folded and the rows became cards
+        rows = page.locator("table.sss-grid tbody tr").count()
+        assert rows >= 20
+        summaries = page.eval_on_selector_all("details.sss-grid-fold > summary", "els => els.map(e => e.textContent)")
+        assert len(summaries) == 2 and all(str(n) in s for s, n in zip(summaries, (14, 14)) if n)
+        page.click("details.sss-grid-fold > summary")
+        assert page.locator("details.sss-grid-fold").first.evaluate("d => d.open")
+        # one row, opened: a compact card (name, two statuses side by side, protocol)
+        row = page.locator("table.sss-grid tbody tr").first
+        assert row.bounding_box()["height"] < 160
+        assert no_sideways_scroll(page)
+        # a search for a system opens every grid
+        page.fill("#sss-filter-system", "gmail")
+        assert page.eval_on_selector_all("details.sss-grid-fold", "els => els.every(d => d.open)")
+        # without JavaScript every grid is open and every row shows
+        bare = nojs.new_page()
+        bare.goto(base_url + LANGS[lang] + "support-matrix/")
+        assert bare.eval_on_selector_all("details.sss-grid-fold", "els => els.length === 2 && els.every(d => d.open)")
+        assert bare.locator("table.sss-grid tbody tr:visible").count() == rows
+    finally:
+        phone.close()
+        nojs.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_source_shared_by_a_section_is_said_once(site, lang):
+    prefix = LANGS[lang]
+    for path in ("support-matrix", "notes", "unsupported", "exchange-online", "cross-tenant"):
+        text = (site / prefix / path / "index.html").read_text(encoding="utf-8")
+        for section in re.split(r"<h2 ", text)[1:]:
+            sources = re.findall(r'<small class="sss-meta[^"]*">[^<]*?(?:Fonte|Source): <a href="([^"]+)"', section)
+            assert len(sources) == len(set(sources)), (path, sources)
+        assert not re.search(r"(Fatos|Facts): F-", re.sub(r'title="[^"]*"', "", text)), path
+
+
+# ---- search that answers -----------------------------------------------------------------
+
+SEARCHES = [
+    ("pt-BR", "Exchange 2010", "support-matrix/#onprem-exchange", "Customer Engagement (on-premises)"),
+    ("pt-BR", "locatario", "cross-tenant/", None),
+    ("pt-BR", "rastreamento", "notes/#note-manual-tracking", None),
+    ("pt-BR", "tenant", "cross-tenant/", None),
+    ("pt-BR", "Gmail", "support-matrix/#gmail-oauth-profile", None),
+    ("pt-BR", "POP3", "unsupported/#uns-fips", None),
+    ("pt-BR", "autenticacao multifator", "unsupported/#uns-mfa", None),
+    ("en", "Exchange 2010", "support-matrix/#onprem-exchange", "Customer Engagement (on-premises)"),
+    ("en", "tenant", "cross-tenant/", None),
+    ("en", "tracking", "notes/#note-manual-tracking", None),
+    ("en", "Gmail", "support-matrix/#gmail-oauth-profile", None),
+    ("en", "POP3", "unsupported/#uns-fips", None),
+    ("en", "packet inspection", "unsupported/#uns-packet-inspection", None),
+]
+
+
+@pytest.mark.parametrize("lang, typed, top, names", SEARCHES)
+def test_search_top_results(sized, base_url, lang, typed, top, names):
+    page = sized(*SIZES["laptop"])
+    page.goto(base_url + LANGS[lang] + "notes/")
+    page.click(".md-search__input")
+    page.keyboard.type(typed)
+    page.wait_for_selector("li.md-search-result__item", state="attached", timeout=30_000)
+    page.wait_for_timeout(300)
+    results = page.evaluate("""() => [...document.querySelectorAll('li.md-search-result__item a.md-search-result__link')]
+        .map(a => ({href: a.href, title: (a.querySelector('h1, h2') || {}).innerText || '',
+                    snippet: (a.querySelector('article') || {}).innerText || ''}))""")
+    hrefs = [r["href"] for r in results]
+    assert top in " ".join(hrefs[:2]), (typed, hrefs[:4])
+    if names:  # the section's title names its deployment
+        hit = next(r for r in results if r["href"].endswith(top))
+        assert names in hit["title"], hit
+    # a section found by a word without accents, or by Microsoft's word, shows its sentence
+    hit = next(r for r in results if r["href"].endswith(top))
+    body = hit["snippet"].replace(hit["title"], "").strip()
+    assert len(body) > 20 and "sss-folded" not in body, hit
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_checker_form_is_not_indexed(site, lang):
+    import json
+
+    index = json.loads((site / LANGS[lang] / "search" / "search_index.json").read_text(encoding="utf-8"))
+    checker = " ".join(d["text"] for d in index["docs"] if d["location"].startswith("checker/"))
+    assert checker  # the page is found, by its intro
+    for field in ("email_system", "authentication", "traffic_inspection"):
+        for value in FIELDS[field]["values"]:
+            assert value["label"][lang] not in checker, value
+    assert STRINGS["page.grid.filter_system"][lang] not in json.dumps(index, ensure_ascii=False)
+
+
+def _contrast(fg, bg):
+    def lum(rgb):
+        parts = [int(x) / 255 for x in re.findall(r"[\d.]+", rgb)[:3]]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_org_pages_buttons_are_readable_in_both_palettes(browser, base_url, scheme):
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        for prefix in LANGS.values():
+            page.goto(base_url + prefix + "org/")
+            for button in page.locator("#sss-org button.md-button, .md-typeset button.md-button").all():
+                if not button.is_visible():
+                    continue
+                fg, bg = button.evaluate("b => { const s = getComputedStyle(b); return [s.color, s.backgroundColor]; }")
+                if bg in ("rgba(0, 0, 0, 0)", "transparent"):
+                    bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+                assert _contrast(fg, bg) >= 4.5, (scheme, prefix, button.inner_text(), fg, bg)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_search_title_names_its_deployment(site, loaded, lang):
+    """A result for a section that holds for one deployment says which, in its
+    title or in the title of the section above it."""
+    import json
+
+    from hooks.reader import _names_deployment, deployment_of_anchors
+    from tooling import matrix as tooling
+
+    compiled = tooling.compile_rules(loaded)
+    index = json.loads((site / LANGS[lang] / "search" / "search_index.json").read_text(encoding="utf-8"))
+    titles = {d["location"]: d["title"] for d in index["docs"]}
+    prefix = LANGS[lang]
+    expected = {anchor[len(prefix):]: label for anchor, label in deployment_of_anchors(compiled, lang).items()}
+    assert len(expected) >= 15
+    for location, label in expected.items():
+        assert _names_deployment(titles[location], label), (location, titles[location], label)
+    online = {"pt-BR": "Online (nuvem)", "en": "Online (cloud)"}[lang]
+    assert titles["exchange-online/#exo-user-credentials"].endswith("· " + online)
+    assert titles["cross-tenant/"].endswith("· " + online)
+    assert titles["support-matrix/#onprem-exchange"].startswith("Customer Engagement (on-premises) › ")
+    assert titles["support-matrix/#online-exchange"].count("online") == 1  # named once, not twice
+
+
+# ---- the verdict says under which answers it holds ------------------------------------
+
+def conditions_text(conditions, lang):
+    return "; ".join(
+        STRINGS["page.checker.condition"][lang].replace("{field}", label(c["field"], lang)).replace(
+            "{values}", STRINGS["page.checker.or"][lang].join(value_label(c["field"], v, lang) for v in c["values"]))
+        for c in conditions)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_phone_bar_and_the_panel_say_under_which_answers_the_status_holds(sized, base_url, engine, lang):
+    page = sized(*SIZES["phone"])
+    config = {"deployment": "on-premises", "email_system": "exchange-server-2010-sp3"}
+    verdict = engine.evaluate(config, lang).to_dict()
+    status = STRINGS["status." + verdict["status"]][lang]
+    assert verdict["open_questions"] and verdict["holds_if"]
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=on-premises&email_system=exchange-server-2010-sp3")
+    wait_verdict(page, verdict["status"])
+    # the bar: never the bare status while questions are open, in view at 390 px
+    so_far = STRINGS["page.checker.so_far"][lang].replace("{status}", status)
+    page.wait_for_function("t => document.getElementById('sss-bar-status').textContent.includes(t)", arg=so_far)
+    holds = page.inner_text("#sss-bar-holds")
+    first = conditions_text(verdict["holds_if"][:1], lang)
+    assert holds.startswith(STRINGS["page.checker.holds_if"][lang].replace("{status}", status).split("{conditions}")[0] + first)
+    assert in_viewport(page, "#sss-bar-holds")
+    # and the end-of-support warning, not only in the details
+    notice = next(f for f in verdict["findings"] if f["rule"] == "lifecycle-exchange-2010")
+    eos = page.eval_on_selector("#sss-bar-eos", "e => e.textContent")  # the whole line, however cut
+    assert eos == f"⚠ {STRINGS['page.checker.eos_warning'][lang]}: {notice['message']}"
+    assert in_viewport(page, "#sss-bar-eos")
+    # the panel: every condition, and what would make it worse
+    page.click("#sss-bar-open")
+    panel = page.inner_text("#sss-verdict .sss-holds-if")
+    assert panel == STRINGS["page.checker.holds_if"][lang].replace("{status}", status).replace(
+        "{conditions}", conditions_text(verdict["holds_if"], lang))
+    worse = [c for c in verdict["worse_if"] if c["status"] == "unsupported"]
+    assert worse
+    assert page.inner_text('#sss-verdict .sss-worse-if[data-status="unsupported"]') == STRINGS["page.checker.worse_if"][lang].replace(
+        "{status}", STRINGS["status.unsupported"][lang]).replace("{conditions}", conditions_text(worse, lang))
+    # answered: the status is no longer "so far", and the bar says no condition
+    answered = {**config, **{c["field"]: {"true": True, "false": False}.get(c["values"][0], c["values"][0])
+                             for c in verdict["holds_if"]}}
+    final = engine.evaluate(answered, lang).to_dict()
+    query = "&".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in answered.items())
+    page.goto(base_url + LANGS[lang] + "checker/?" + query)
+    wait_verdict(page, final["status"])
+    if not final["open_questions"]:
+        page.wait_for_function("document.getElementById('sss-bar-holds').hidden")
+        assert page.inner_text("#sss-bar-status").endswith(STRINGS["status." + final["status"]][lang])
+    assert not page.errors
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_implied_answers_and_entailed_findings_show_in_the_panel(sized, base_url, engine, lang):
+    page = sized(*SIZES["laptop"])
+    config = {"deployment": "on-premises", "email_system": "gmail", "server_profile": "pop3-smtp",
+              "manual_tracking_outlook": True}
+    verdict = engine.evaluate(config, lang).to_dict()
+    assert verdict["status"] == "unsupported"
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=on-premises&email_system=gmail&server_profile=pop3-smtp"
+              "&manual_tracking_outlook=true")
+    wait_verdict(page, "unsupported")
+    implied = page.inner_text("#sss-verdict .sss-implied")
+    assert STRINGS["page.checker.implied"][lang] in implied
+    assert value_label("incoming_protocol", "pop3", lang) in implied and value_label("server_profile", "pop3-smtp", lang) in implied
+    # without the profile: every incoming protocol gives "Not supported", each reason says for which
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=on-premises&email_system=gmail&manual_tracking_outlook=true")
+    wait_verdict(page, "unsupported")
+    applies = page.inner_text('#sss-verdict li[data-rule="note-manual-tracking"] .sss-applies-if')
+    assert value_label("incoming_protocol", "pop3", lang) in applies
+    assert not page.errors
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_fix_that_drops_a_sync_item_says_so_on_its_button(sized, base_url, engine, lang):
+    page = sized(*SIZES["phone"])
+    page.goto(base_url + LANGS[lang] + "checker/?deployment=online&email_system=gmail&sync=email,appointments-contacts-tasks")
+    wait_verdict(page, "unsupported")
+    button = page.locator('#sss-verdict .sss-apply-fix[data-fix-for="online-webmail-act"]')
+    act = value_label("sync", "appointments-contacts-tasks", lang)
+    expected = STRINGS["page.checker.fix_sync_only"][lang].replace("{kept}", value_label("sync", "email", lang).lower()).replace(
+        "{dropped}", act[0].lower() + act[1:])
+    assert button.inner_text() == expected
+    if lang == "en":
+        assert expected == "Synchronize only email (appointments, contacts and tasks will not be synchronized)"
+    remedy = page.inner_text('#sss-verdict li[data-rule="online-webmail-act"] .sss-remedy')
+    assert act.lower() in remedy.lower()
+    assert not page.errors

@@ -110,7 +110,8 @@ def test_serve_keeps_the_last_good_pages_through_every_failure(server):
     notes = root / "matrix" / "notes.yaml"
     template = root / "sitegen" / "templates" / "page.md.j2"
     engine = root / "checker" / "engine.py"
-    good = {path: path.read_text(encoding="utf-8") for path in (strings, template, engine)}
+    override = root / "overrides" / "main.html"
+    good = {path: path.read_text(encoding="utf-8") for path in (strings, template, engine, override)}
     page = "en/notes/"
     intro = "Points that qualify the support matrix"
 
@@ -129,6 +130,11 @@ def test_serve_keeps_the_last_good_pages_through_every_failure(server):
          ["sitegen/templates/page.md.j2:", "still serving the last good pages"]),
         ("an engine that does not compile", spoil(engine, "\ndef broken(:\n"), restore(engine),
          ["checker/engine.py:", "SyntaxError", "still serving the last good pages"]),
+        # the theme's templates: MkDocs' server stopped answering on these
+        ("a theme override that does not parse", spoil(override, "\n{% if %}\n"), restore(override),
+         ["overrides/main.html:", "TemplateSyntaxError", "still serving the last good pages"]),
+        ("a theme override that fails while rendering",
+         lambda: edit(override, "{{ super() }}", "{{ super() }}{{ page.nothing.more() }}"), restore(override), ["overrides/main.html:", "UndefinedError", "still serving the last good pages"]),
     ]
     before = server.get(page)
     # live reload is an inline script no policy hash can allow: served pages go without one

@@ -40,11 +40,6 @@ COMMON = {
     "referrer-policy": "strict-origin-when-cross-origin",
     "content-security-policy": "frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
 }
-# Material's language selector asks for a sitemap.xml beside each language's
-# page (a 404 here, blocked by the page's policy when it names the public
-# address); issue 24 removes that request. Until then it is the one failed
-# request, and its console line the one error, allowed. Delete with the fix.
-KNOWN_PROBE = re.compile(r"/sitemap\.xml$")
 
 
 def readme_copy_step() -> str:
@@ -420,7 +415,7 @@ def run_checker_in_chromium(base: str) -> None:
 
             def response(r):
                 answered.append(r.url)
-                if r.status >= 400 and not KNOWN_PROBE.search(urlsplit(r.url).path):
+                if r.status >= 400:
                     bad[r.url] = r.status
 
             def message(m):
@@ -429,16 +424,11 @@ def run_checker_in_chromium(base: str) -> None:
                 if m.type != "error":
                     return
                 where = (m.location or {}).get("url", "")
-                if "Failed to load resource" in m.text and KNOWN_PROBE.search(urlsplit(where).path):
-                    return
-                if re.match(r"Connecting to '[^']*/sitemap\.xml' violates the following Content Security", m.text):
-                    return
                 console.append(f"{m.text} ({where})")
 
             context.route("**/*", guard)
             context.on("response", response)
-            context.on("requestfailed", lambda r: None if KNOWN_PROBE.search(urlsplit(r.url).path)
-                       else failed.append(f"{r.url}: {r.failure}"))
+            context.on("requestfailed", lambda r: failed.append(f"{r.url}: {r.failure}"))
             page = context.new_page()
             page.on("console", message)
             page.on("pageerror", lambda e: console.append(str(e)))
@@ -454,7 +444,7 @@ def run_checker_in_chromium(base: str) -> None:
     assert not escaped and not failed and not bad and not console, (escaped, failed, bad, console)
     # the runtime and the snapshot came from this server, and the snapshot was used
     runtime = [u for u in answered if re.search(r"/sss/assets/pyodide/[0-9a-f]{16}/pyodide\.asm\.wasm(\.gz)?$", u)]
-    snapshot = [u for u in answered if re.search(r"/sss/assets/checker/[0-9a-f]{16}/snapshot\.[a-z]+\.gz$", u)]
+    snapshot = [u for u in answered if re.search(r"/sss/assets/checker/[0-9a-f]{16}/snapshot\.ssz(\.gz)?$", u)]
     assert runtime and snapshot, sorted(answered)
     assert not [w for w in warnings if "without the snapshot" in w], warnings
 

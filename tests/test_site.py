@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import os
 import shutil
+import subprocess
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -193,15 +196,55 @@ def digest_tree(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_two_builds_are_byte_identical(site, tmp_path):
+def test_two_builds_on_two_days_are_byte_identical(site, tmp_path, monkeypatch):
+    """The second build runs with MkDocs' clock 400 days and 13 hours ahead: the
+    pages' date (sitemap.xml's lastmod, sitemap.xml.gz's time stamp) is the last
+    commit's, so sitemap.xml.gz is compared too."""
+    import gzip
+
+    import mkdocs.utils
+
+    from .clock import later_class
+
+    assert "SOURCE_DATE_EPOCH" not in os.environ, "unset SOURCE_DATE_EPOCH: the builds must find the date"
     docs_before = digest_tree(REPO / "docs")
+    monkeypatch.setattr(mkdocs.utils, "datetime", later_class(400.55))
+    today = datetime.now(timezone.utc).date().isoformat()
+    assert mkdocs.utils.get_build_date() > today  # the clock is ahead
     again = tmp_path / "site"
     assert build.build_site(again) == 0
+    assert "SOURCE_DATE_EPOCH" not in os.environ  # the build leaves the environment as it was
     first, second = digest_tree(site), digest_tree(again)
-    # sitemap.xml.gz carries the gzip time stamp of the moment it was written
-    first.pop("sitemap.xml.gz"), second.pop("sitemap.xml.gz")
     assert first == second
     assert digest_tree(REPO / "docs") == docs_before
+    # the date is the commit's
+    built = datetime.fromtimestamp(int(build.source_date_epoch()), timezone.utc)
+    assert f"<lastmod>{built.date().isoformat()}</lastmod>" in (again / "sitemap.xml").read_text(encoding="utf-8")
+    # gzip's MTIME field (bytes 4-8): midnight UTC of that date
+    assert gzip.decompress((again / "sitemap.xml.gz").read_bytes())
+    assert int.from_bytes((again / "sitemap.xml.gz").read_bytes()[4:8], "little") == int(
+        datetime(built.year, built.month, built.day, tzinfo=timezone.utc).timestamp())
+
+
+def test_the_build_date_is_the_last_commit_touching_the_inputs(tmp_path, monkeypatch):
+    """A commit that touches only tests/ keeps the date; outside a git checkout the
+    date is the matrix changelog's newest (both without a clock)."""
+    repo = tmp_path / "repo"
+    (repo / "matrix").mkdir(parents=True)
+    (repo / "tests").mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@invalid", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "--quiet", str(repo)], check=True)
+    for rel, when in (("matrix/a.yaml", "2024-03-04T05:06:07Z"), ("tests/b.py", "2025-01-01T00:00:00Z")):
+        (repo / rel).write_text("x\n", encoding="utf-8")
+        subprocess.run([*git, "add", rel], cwd=repo, check=True)
+        subprocess.run([*git, "commit", "--quiet", "-m", rel], cwd=repo, check=True,
+                       env={**os.environ, "GIT_COMMITTER_DATE": when, "GIT_AUTHOR_DATE": when})
+    monkeypatch.setattr(build, "REPO", repo)
+    assert build.source_date_epoch() == "1709528767"  # 2024-03-04T05:06:07Z
+    monkeypatch.setattr(build, "REPO", tmp_path)  # not a git checkout
+    newest = max(str(change["date"]) for change in tooling.load().changelog)
+    expected = datetime.fromisoformat(newest).replace(tzinfo=timezone.utc)
+    assert build.source_date_epoch() == str(int(expected.timestamp()))
 
 
 def test_a_failed_build_leaves_site_and_pages_untouched(site, tmp_path, capsys):
@@ -266,11 +309,63 @@ def test_changes_page_and_atom_feed(site, loaded, lang):
     assert len({e.find(ATOM + "id").text for e in entries}) == len(entries)
 
 
-def test_every_row_shows_when_it_last_changed(site):
+def test_every_row_shows_when_it_last_changed(site, loaded):
+    """Each row says when it last changed; when every row of a grid changed the
+    same day, the grid says it once above the table instead of on each row."""
+    from sitegen import last_changed, matrix_grids
+
+    changed = last_changed(loaded)
+    for lang, prefix in (("en", "en/"), ("pt-BR", "")):
+        text = (site / prefix / "support-matrix" / "index.html").read_text(encoding="utf-8")
+        for grid in matrix_grids(loaded):
+            start = text.index(f'data-deployment="{grid["deployment"]}">')  # the grid's box
+            box = text[start:text.index("</table>", start)]
+            dates = {changed.get(row["cells"]["email"]["link"][lang].rsplit("#", 1)[1]) for row in grid["rows"]}
+            if len(dates) == 1 and None not in dates:
+                (day,) = dates
+                said = box[:box.index("<table")]
+                assert loaded.strings["page.grid.all_changed"][lang] in said and f"changes/#change-{day}" in said
+                assert 'class="sss-changed"' not in box  # not repeated on every row
+            else:
+                for row in grid["rows"]:
+                    anchor = row["cells"]["email"]["link"][lang].rsplit("#", 1)[1]
+                    if anchor in changed:
+                        tr = box[box.index(f'<tr data-system="{row["system"]}"'):]
+                        assert f"changes/#change-{changed[anchor]}" in tr[:tr.index("</tr>")]
+    # the online Exchange rows last changed on 2026-11-29 (the profile table)
     en = (site / "en" / "support-matrix" / "index.html").read_text(encoding="utf-8")
-    pt = (site / "support-matrix" / "index.html").read_text(encoding="utf-8")
-    assert "Last changed" in en and "Última alteração" in pt
-    # the online Exchange row last changed on 2026-11-29 (the profile table)
-    start = en.index('<tr data-system="exchange-server-2019"', en.index('data-deployment="online"'))
-    row = en[start:en.index("</tr>", start)]
-    assert "2026-11-29" in row and "changes/#change-2026-11-29" in row
+    start = en.index('data-deployment="online"')
+    assert "changes/#change-2026-11-29" in en[start:en.index('<tr data-system="exchange-server-2019"', start)]
+
+
+def not_found_language_links(html: str) -> dict[str, set[str]]:
+    links: dict[str, set[str]] = {}
+    for href, lang in re.findall(r'<link rel="alternate" href="([^"]*)" hreflang="([^"]+)">', html):
+        links.setdefault(lang, set()).add(href)
+    for href, lang in re.findall(r'<a href="([^"]*)" hreflang="([^"]+)" class="md-select__link">', html):
+        links.setdefault(lang, set()).add(href)
+    return links
+
+
+@pytest.mark.parametrize("rel", ["404.html", "en/404.html"])
+def test_both_not_found_pages_link_each_language_home(site, rel):
+    html = (site / rel).read_text(encoding="utf-8")
+    assert not_found_language_links(html) == {"pt-BR": {"/"}, "en": {"/en/"}}
+
+
+def test_each_folder_the_language_selector_asks_has_its_sitemap(site):
+    """Material fetches sitemap.xml beside each hreflang alternate: every page's
+    folder in both languages, and en/ from the 404 pages. Each lists only the
+    pages at or under its folder."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    for folder in ("en/", "checker/", "en/checker/", "support-matrix/", "en/support-matrix/"):
+        locs = [u.findtext("s:loc", "", ns) for u in ET.parse(site / folder / "sitemap.xml").getroot()]
+        assert locs and all(urlparse(loc).path.startswith("/" + folder) for loc in locs), (folder, locs)
+    en = [u.findtext("s:loc", "", ns) for u in ET.parse(site / "en" / "sitemap.xml").getroot()]
+    whole = [u.findtext("s:loc", "", ns) for u in ET.parse(site / "sitemap.xml").getroot()]
+    assert sorted(en) == sorted(loc for loc in whole if urlparse(loc).path.startswith("/en/"))
+    for html in site.rglob("index.html"):
+        folder = html.parent
+        assert (folder / "sitemap.xml").is_file(), folder

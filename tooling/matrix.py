@@ -8,6 +8,7 @@ engine does not. Every problem is collected and reported at once as
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
@@ -433,6 +434,8 @@ class _Checker:
         if m.errors:
             from . import errors
             errors.check(self, m.errors[0], {e[2] for e in entry_ids}, _entry_pages(m))
+        self.check_plain_text()
+        self.check_used_strings()
         if m.dataverse:  # the organization check's mapping (tooling/orgmatrix.py)
             from . import orgmatrix
             orgmatrix.check(self, m.dataverse[0], {r[2] for r in rule_ids})
@@ -462,6 +465,10 @@ class _Checker:
                         self.add(doc, path + ("default", j), f"{v!r} is not a value of {q['id']}; values: {', '.join(ids)}")
             if "show_when" in q:
                 self.check_condition(doc, path + ("show_when",), q["show_when"])
+            for j, guard in enumerate(q.get("only_with", [])):
+                self.check_condition(doc, path + ("only_with", j), guard)
+                if guard.get("field") == q["id"]:
+                    self.add(doc, path + ("only_with", j), "a field cannot belong to answers of itself")
             if "implied" in q:
                 by = q["implied"]["by"]
                 if by not in self.fields or self.fields[by]["type"] != "choice" or not self.fields[by]["required"]:
@@ -619,6 +626,76 @@ class _Checker:
                 else:
                     self.add(doc, ("strings",), f"string {key!r} is missing; the checker uses it")
 
+    def check_plain_text(self) -> None:
+        """Matrix text is text: no HTML tag in any string a reader sees (titles also
+        reach the theme's navigation and <title>, which do not escape them; see
+        sitegen/text.py for the two Markdown forms a text may carry)."""
+        languages = set(self.m.languages)
+
+        def walk(doc, node, path):
+            if isinstance(node, dict):
+                if node and set(node) <= languages and all(isinstance(v, str) for v in node.values()):
+                    for lang, text in node.items():
+                        self._plain(doc, path + (lang,), text)
+                    return
+                for key, value in node.items():
+                    walk(doc, value, path + (key,))
+            elif isinstance(node, list):
+                for i, item in enumerate(node):
+                    walk(doc, item, path + (i,))
+
+        for doc in self.m.docs:
+            walk(doc, doc.data, ())
+
+    def _plain(self, doc, path, text: str) -> None:
+        found = _HTML_TAG.search(text)
+        if found:
+            tag = re.match(r"<\s*[/!?]?[A-Za-z0-9-]*", text[found.start():]).group(0)
+            self.add(doc, path, f"HTML markup ({tag!r}...) is not allowed in matrix text; "
+                                f"write plain text (links as [label](https://...))")
+
+    def check_used_strings(self) -> None:
+        """Every interface string the code names exists, in every language.
+
+        The keys are found in the code itself (USING_STRINGS): each quoted
+        literal shaped like a key of matrix/strings.yaml, ``page.checker.title``,
+        whose first part is one the strings file uses. A key built at run time
+        (``"status." + status``) is covered by check_strings, and an admonition's
+        title by the entries that ask for one."""
+        doc = next((d for d in self.m.docs if d.data["kind"] == "strings"), None)
+        if doc is None:
+            return
+        strings = self.m.strings
+        namespaces = {key.split(".", 1)[0] for key in strings}
+        used: dict[str, str] = {}
+        for path in _code_files():
+            try:
+                source = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            found = [(m.group(1), m.start()) for m in _STRING_KEY.finditer(source)]
+            if path.name == "diff.py":  # the diff reads its words by their last part: word(added) is diff.added
+                found += [("diff." + m.group(1), m.start()) for m in _DIFF_WORD.finditer(source)]
+            for key, start in found:
+                if key.split(".", 1)[0] in namespaces and not key.endswith(_FILE_SUFFIXES):
+                    line = source.count("\n", 0, start) + 1
+                    used.setdefault(key, f"{path.relative_to(REPO)}:{line}")
+        for _page, _section, entry in iter_entries(self.m):
+            if entry.get("admonition"):
+                used.setdefault(f"page.admonition.{entry['admonition']}", "sitegen/templates/_macros.j2")
+        # matrix/errors.yaml keeps the strings of the explanations beside them:
+        # tooling/errors.py requires each of them in every language when the file
+        # is there, and a matrix without it (an older version) has no explanations.
+        from checker.explain import STRING_KEYS as own
+        for key, where in sorted(used.items()):
+            if key in own and key not in strings:
+                continue
+            missing = [lang for lang in self.m.languages if not (strings.get(key) or {}).get(lang)]
+            if missing:
+                self.add(doc, ("strings",),
+                         f"string {key!r} is missing{' in ' + ', '.join(missing) if key in strings else ''}; "
+                         f"{where} uses it")
+
     def check_coverage(self) -> None:
         """Every deployment and email system must get an answer from some rule."""
         matrix = Matrix(compile_rules(self.m))
@@ -629,6 +706,23 @@ class _Checker:
                 i = next(i for i, q in enumerate(self.m.questions) if q["id"] == "email_system")
                 self.add(doc, ("questions", i), f"no rule answers for deployment {dep!r} with email_system {system!r}; add it to a row or give it a rule")
 
+
+# Where the code that shows interface strings lives: the engine and CLI, the
+# site's generator, templates, hooks and scripts.
+USING_STRINGS = ("checker/*.py", "tooling/*.py", "sitegen/*.py", "sitegen/templates/*.j2", "hooks/*.py", "overrides/**/*.html",
+                 "docs/javascripts/*.js", "docs/javascripts/*.mjs")
+_STRING_KEY = re.compile(r"""["'`]([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)["'`]""")
+_DIFF_WORD = re.compile(r"""\bword\(\s*["']([a-z0-9_.]+)["']""")
+_FILE_SUFFIXES = (".py", ".j2", ".md", ".json", ".yaml", ".yml", ".js", ".mjs", ".html", ".css", ".txt", ".whl",
+                  ".gz", ".zip", ".atom", ".svg", ".wasm", ".toml")
+
+
+def _code_files() -> list[Path]:
+    return sorted({path for pattern in USING_STRINGS for path in REPO.glob(pattern) if path.is_file()})
+
+
+# "<" opening a tag, an end tag, a comment or a declaration.
+_HTML_TAG = re.compile(r"<\s*[A-Za-z/!?]")
 
 ERROR_CODES = ("not_mapping", "unknown_field", "required", "null", "not_boolean", "not_single",
                "unknown_value", "not_list", "empty_list", "duplicate", "unknown_language", "bad_json",
@@ -743,6 +837,24 @@ def _any(conds: list) -> dict:
     return conds[0] if len(conds) == 1 else {"any": conds}
 
 
+def _only_with(when: dict, questions) -> dict:
+    """The condition, guarded by the `only_with` of each field it reads: a rule
+    about a field that belongs to one profile does not fire on another."""
+    guards = []
+    read = _fields_of(when)
+    for q in questions:
+        if q["id"] in read:
+            for guard in q.get("only_with", ()):
+                if guard["field"] in read and _fields_of(guard) <= {guard["field"]} and guard in guards:
+                    continue
+                if guard not in guards:
+                    guards.append(guard)
+    if not guards:
+        return when
+    return {"all": [when] + [{"any": [{"field": g["field"], "absent": True},
+                                      {"field": g["field"], "in": list(g["in"])}]} for g in guards]}
+
+
 def _implied_locations(systems, questions) -> list:
     """A condition that the mailbox lives where these email systems imply, when
     every one of them implies a location; none otherwise."""
@@ -780,6 +892,7 @@ def compile_rules(loaded: Loaded) -> dict:
         for rule in entry.get("rules", []):
             kind = rule.get("derive")
             when = derive_condition(kind, entry.get("row"), rule, loaded.questions) if kind else rule["when"]
+            when = _only_with(when, loaded.questions)
             remedy = rule.get("remedy") or entry.get("remedy")
             rules.append({
                 "id": rule["id"],
@@ -807,6 +920,8 @@ def compile_rules(loaded: Loaded) -> dict:
             spec["show_when"] = q["show_when"]
         if "implied" in q:
             spec["implied"] = q["implied"]
+        if "only_with" in q:
+            spec["only_with"] = q["only_with"]
         fields.append(spec)
     return {
         "_generated": GENERATED_NOTE,
@@ -815,6 +930,7 @@ def compile_rules(loaded: Loaded) -> dict:
         "fields": fields,
         "strings": loaded.strings,
         "rules": rules,
+        "implications": implications(loaded.questions),
         **({"dataverse": _compile_dataverse(loaded)} if loaded.dataverse else {}),
         **({"errors": _compile_errors(loaded)} if loaded.errors else {}),
     }
@@ -828,6 +944,36 @@ def _entry_pages(loaded: Loaded) -> dict:
 def _compile_errors(loaded: Loaded) -> dict:
     from . import errors
     return errors.compile_errors(loaded.errors[1], loaded.languages, _entry_pages(loaded), page_link)
+
+
+def implications(questions) -> list:
+    """What one answer says of another, as the questions state it: for each
+    value of `by`, the values of `field` that fit (`allowed`) and the one that
+    follows when the field is left out (`implied`, where exactly one does).
+
+    Two kinds: a question's `implied` (the mailbox location, from the email
+    system; `also_allowed` names the other values that may be stated), and the
+    `protocols` of a value (a server profile's incoming and outgoing protocols)."""
+    out = []
+    domains = {q["id"]: [v["id"] for v in q["values"]] for q in questions}
+    for q in questions:
+        implied = q.get("implied")
+        if implied:
+            also = list(implied.get("also_allowed", []))
+            # an answer of `by` without an implied value allows `also_allowed` alone
+            out.append({"field": q["id"], "by": implied["by"],
+                        "allowed": {by: ([implied["values"][by]] if by in implied["values"] else [])
+                                    + [a for a in also if a != implied["values"].get(by)]
+                                    for by in domains.get(implied["by"], implied["values"])},
+                        "implied": dict(implied["values"])})
+    for q in questions:
+        for key in ("incoming", "outgoing"):
+            allowed = {v["id"]: list(v["protocols"][key]) for v in q["values"]
+                       if key in v.get("protocols", {})}
+            if allowed:
+                out.append({"field": f"{key}_protocol", "by": q["id"], "allowed": allowed,
+                            "implied": {by: vals[0] for by, vals in allowed.items() if len(vals) == 1}})
+    return out
 
 
 def _compile_dataverse(loaded: Loaded) -> dict:

@@ -75,6 +75,30 @@ export function dataSegments(wasm) {
   return segments;
 }
 
+// The bytes of memory the wasm starts with (its memory section's minimum, in
+// 64 KiB pages). A snapshot is copied into that memory before anything can
+// grow it, so a snapshot larger than this cannot be restored.
+export function initialMemory(wasm) {
+  if (wasm[0] !== 0 || wasm[1] !== 0x61 || wasm[2] !== 0x73 || wasm[3] !== 0x6d) throw new Error("not a WebAssembly module");
+  let at = 8;
+  while (at < wasm.length) {
+    const id = wasm[at];
+    let size;
+    [size, at] = leb(wasm, at + 1);
+    if (id === 5) {
+      let count, flags, pages;
+      [count, at] = leb(wasm, at);
+      if (count !== 1) throw new Error(`wasm: ${count} memories`);
+      [flags, at] = leb(wasm, at);
+      if (flags & 4) throw new Error("wasm: a 64-bit memory");
+      [pages] = leb(wasm, at);
+      return pages * 65536;
+    }
+    at += size;
+  }
+  throw new Error("wasm: no memory section (an imported memory)");
+}
+
 function baseMemory(total, heapOffset, wasm) {
   const out = new Uint8Array(total);
   if (!wasm) return out;

@@ -10,6 +10,9 @@ const BY_ID = new Map(FIELDS.map((f) => [f.id, f])); // a Map: "__proto__" is ju
 const RULE_FIELDS = new Map(Object.entries(data.rule_fields || {}));
 const LIFECYCLE = new Set(data.lifecycle_rules || []);
 const PRIMARY = ["deployment", "email_system", "sync"];
+// The questions an administrator knows the answers to, asked first and always
+// in view (when they apply); the technical ones follow them.
+const FIRST = [...PRIMARY, "tenant", "server_profile"];
 const form = document.getElementById("sss-form");
 const runtime = document.getElementById("sss-runtime");
 const runtimeText = document.getElementById("sss-runtime-text");
@@ -27,6 +30,8 @@ const bar = document.getElementById("sss-bar");
 const barStatus = document.getElementById("sss-bar-status");
 const barCounts = document.getElementById("sss-bar-counts");
 const barOpen = document.getElementById("sss-bar-open");
+const barHolds = document.getElementById("sss-bar-holds");
+const barEos = document.getElementById("sss-bar-eos");
 const deciding = document.getElementById("sss-deciding");
 const more = document.getElementById("sss-more");
 // Verdicts the build computed for the first configurations readers reach
@@ -35,7 +40,12 @@ const PUBLISHED = JSON.parse(document.getElementById("sss-published")?.textConte
 const ICON = { supported: "✔", limited: "!", unsupported: "✘", unknown: "?", info: "i" };
 
 // One pass over the template: a value that looks like "{allowed}" stays as typed.
-const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (Object.hasOwn(values, k) ? String(values[k]) : m));
+// "{count#one|other}" is the word for that number: the first form for exactly 1.
+const fill = (text, values) => text.replace(/\{(\w+)(?:#([^|{}]*)\|([^{}]*))?\}/g, (m, k, one, other) => {
+  if (!Object.hasOwn(values, k)) return m;
+  if (one === undefined) return String(values[k]);
+  return Number(values[k]) === 1 ? one : other;
+});
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -152,21 +162,64 @@ function configFromForm() {
   return config;
 }
 
-// Ask the deciding questions first: the open questions of a verdict move up,
-// most decisive first, the others stay in the collapsed group. Done only when
-// the setup (deployment, email system) changes, so a question never moves
-// away from under the reader's hand while they answer it.
+// The technical questions: those the verdict still depends on (its open
+// questions) and those already answered are asked, in the matrix's order; the
+// rest wait in the collapsed group. The layout is redone only when the setup
+// (deployment, email system) changes, so a question never moves away from
+// under the reader's hand while they answer it; a question that becomes open
+// later leaves the collapsed group for the end of the asked ones.
 let orderedFor = null;
-function orderQuestions(openQuestions, config) {
+function orderQuestions(openQuestions, config, status) {
+  const open = openQuestions.map((q) => q.field).filter((id) => BY_ID.has(id) && !FIRST.includes(id));
   const key = `${config.deployment}|${config.email_system}`;
-  if (key === orderedFor) return;
-  orderedFor = key;
-  const first = openQuestions.map((q) => q.field).filter((id) => BY_ID.has(id) && !PRIMARY.includes(id));
-  for (const id of first) deciding.append(box(id));
-  for (const field of FIELDS) {
-    if (!PRIMARY.includes(field.id) && !first.includes(field.id)) more.append(box(field.id));
+  if (key !== orderedFor) {
+    orderedFor = key;
+    for (const field of FIELDS) {
+      if (FIRST.includes(field.id)) continue;
+      (open.includes(field.id) || field.id in config ? deciding : more).append(box(field.id));
+    }
+  } else {
+    for (const id of open) if (more.contains(box(id))) deciding.append(box(id));
   }
-  deciding.hidden = first.length === 0;
+  deciding.hidden = !deciding.querySelector(".sss-q:not([hidden])");
+  showWhy(openQuestions, status);
+}
+
+// Under each open question, one line: which answers would change this
+// verdict, and to what ("Changes the result: Not supported: POP3, IMAP").
+const STATUS_ORDER = ["supported", "limited", "unknown", "unsupported"];
+function whyLine(field, outcomes, current) {
+  const groups = new Map();
+  for (const value of field.values) {
+    const status = outcomes[value];
+    if (!status || status === current) continue;
+    if (!groups.has(status)) groups.set(status, []);
+    groups.get(status).push(valueLabel(field, value));
+  }
+  if (!groups.size) return "";
+  // A long list is said the short way round: "any answer but S2S, OAuth".
+  const all = field.values.filter((v) => outcomes[v]).map((v) => valueLabel(field, v));
+  const say = (labels) => {
+    const others = all.filter((l) => !labels.includes(l));
+    return labels.length >= 3 && others.length < labels.length
+      ? fill(S["page.checker.why_except"], { values: others.join(", ") }) : labels.join(", ");
+  };
+  const parts = [...groups].sort((a, b) => STATUS_ORDER.indexOf(a[0]) - STATUS_ORDER.indexOf(b[0]))
+    .map(([status, labels]) => `${S["status." + status]}: ${say(labels)}`);
+  return fill(S["page.checker.why"], { outcomes: parts.join(" · ") });
+}
+
+function showWhy(openQuestions, current) {
+  const why = new Map();
+  for (const q of openQuestions) {
+    const field = BY_ID.get(q.field);
+    if (field && q.outcomes) why.set(q.field, whyLine(field, q.outcomes, current));
+  }
+  for (const node of form.querySelectorAll(".sss-why")) {
+    const text = why.get(node.dataset.for) || "";
+    if (node.textContent !== text) node.textContent = text;
+    if (node.hidden !== !text) node.hidden = !text;
+  }
 }
 
 function focusQuestion(id) {
@@ -223,6 +276,11 @@ function startWorker() {
       onProgress(message.loaded, message.total, message.pending || 0);
     } else if (message.type === "ready") {
       ready = true;
+      // How the engine started, and why that way (the tests and the bench read these).
+      root.dataset.runtimeVia = message.via || "";
+      root.dataset.runtimePath = message.path || "";
+      root.dataset.runtimeReason = message.reason || "";
+      root.dataset.runtimeCompiled = message.compiled || "";
       clearTimeout(stallTimer);
       // The line stays (saying so), so nothing below it moves.
       runtime.classList.add("sss-ready");
@@ -267,10 +325,39 @@ function evaluate(config) {
 }
 
 // ---- showing the verdict ----------------------------------------------------------
-function showBar(statusText, counts, status) {
+function showBar(statusText, counts, status, holds = "", eos = "") {
   barStatus.textContent = statusText;
   barCounts.textContent = counts;
   bar.dataset.status = status || "";
+  // Never a bare status while an open question could change it: the first
+  // conditions it holds under, and an end-of-support warning when there is one.
+  barHolds.textContent = holds;
+  barHolds.hidden = !holds;
+  barEos.textContent = eos;
+  barEos.hidden = !eos;
+}
+
+// "Label: value or value; Label: value" for [{field, values}] (holds_if, worse_if, applies_if).
+function conditionsText(conditions) {
+  return conditions.map((c) => {
+    const field = BY_ID.get(c.field);
+    return fill(S["page.checker.condition"], {
+      field: field ? field.label : c.field,
+      values: c.values.map((v) => (field ? valueLabel(field, v) : String(v))).join(S["page.checker.or"]),
+    });
+  }).join("; ");
+}
+
+// The fix's button: what it keeps and, in words, what it stops synchronizing.
+function fixLabel(f) {
+  const drops = (f.fix_drops || []).find((d) => d.field === "sync");
+  const field = BY_ID.get("sync");
+  if (!drops || !field || !Array.isArray(f.fix.sync)) return S["page.checker.apply_fix"];
+  const lower = (text) => text.charAt(0).toLowerCase() + text.slice(1);
+  return fill(S["page.checker.fix_sync_only"], {
+    kept: lower(answerText(field, f.fix.sync)),
+    dropped: lower(answerText(field, drops.values)),
+  });
 }
 
 function clearVerdict(prompt) {
@@ -295,9 +382,23 @@ function showErrors(errors) {
   announce.textContent = S["page.checker.errors_title"];
 }
 
-// The build's verdict for this configuration, if it published one.
+// The build's verdict for this configuration, if it published one: its
+// answers' positions among PUBLISHED.choices, read as one mixed-radix number,
+// name its digits in PUBLISHED.index (sitegen/published.py).
 function publishedVerdict(config) {
-  const entry = PUBLISHED && PUBLISHED.verdicts[queryFromConfig(config)];
+  if (!PUBLISHED || !PUBLISHED.index) return null;
+  const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (Object.keys(config).some((name) => !PUBLISHED.fields.includes(name))) return null;
+  let place = 0;
+  for (const name of PUBLISHED.fields) {
+    const options = PUBLISHED.choices[name];
+    const at = options.findIndex((option) => same(option, config[name]));
+    if (at < 0) return null;
+    place = place * options.length + at;
+  }
+  const width = PUBLISHED.width;
+  const code = parseInt(PUBLISHED.index.slice(place * width, (place + 1) * width), 36);
+  const entry = code > 0 ? PUBLISHED.verdicts[code - 1] : null;
   if (!entry) return null;
   const verdict = { ...entry };
   for (const [name, table] of Object.entries(PUBLISHED.tables)) {
@@ -333,8 +434,11 @@ function considered(config, findings) {
     findings.forEach((f, i) => {
       if ((RULE_FIELDS.get(f.rule) || []).includes(field.id)) refs.push([i, f]);
     });
+    const back = el("a", { href: `#sss-q-${field.id}`, class: "sss-answer-link", "data-field": field.id,
+      "aria-label": fill(S["page.checker.back_to_answer"], { field: field.label }) }, field.label);
+    back.addEventListener("click", (event) => { event.preventDefault(); focusQuestion(field.id); });
     const item = el("li", { "data-field": field.id },
-      el("span", { class: "sss-answer-label" }, field.label + ": "),
+      el("span", { class: "sss-answer-label" }, back, ": "),
       el("strong", {}, answerText(field, config[field.id])), " — ");
     if (refs.length) {
       refs.forEach(([i, f], n) => {
@@ -386,7 +490,12 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
     const field = BY_ID.get(q.field);
     return field && !PRIMARY.includes(q.field) && (!field.show_when || holds(field.show_when, config));
   });
-  orderQuestions(open, config);
+  orderQuestions(open, config, status);
+  const asked = new Set(open.map((q) => q.field));
+  // Under which answers the status holds, and what would make it worse, for
+  // the open questions the form asks (worst first, as the engine orders them).
+  const holdsIf = (verdict.holds_if || []).filter((c) => asked.has(c.field));
+  const worseIf = (verdict.worse_if || []).filter((c) => asked.has(c.field));
   const headline = el("div", { class: "sss-headline" });
   const statusLine = el("p", { class: `sss-status sss-status-${status}` },
     el("span", { class: "sss-icon", "aria-hidden": "true" }, ICON[status] + " "),
@@ -403,8 +512,31 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
       line.append(link);
     });
     headline.append(line);
+    headline.append(el("p", { class: "sss-holds-if" },
+      fill(S["page.checker.holds_if"], { status: S["status." + status], conditions: conditionsText(holdsIf) })));
+    for (const worse of ["unsupported", "unknown", "limited"]) {
+      const conditions = worseIf.filter((c) => c.status === worse);
+      if (conditions.length) {
+        headline.append(el("p", { class: "sss-worse-if", "data-status": worse },
+          fill(S["page.checker.worse_if"], { status: S["status." + worse], conditions: conditionsText(conditions) })));
+      }
+    }
   }
-  for (const f of findings.filter((x) => LIFECYCLE.has(x.rule))) {
+  const implied = verdict.implied || [];
+  if (implied.length) {
+    const line = el("p", { class: "sss-implied" }, S["page.checker.implied"] + " ");
+    line.append(implied.map((i) => {
+      const field = BY_ID.get(i.field);
+      const by = BY_ID.get(i.by);
+      return fill(S["page.checker.implied_answer"], {
+        field: field ? field.label : i.field, value: field ? valueLabel(field, i.value) : i.value,
+        by: by ? by.label : i.by, by_value: by ? valueLabel(by, i.by_value) : i.by_value,
+      });
+    }).join("; "));
+    headline.append(line);
+  }
+  const endOfSupport = findings.filter((x) => LIFECYCLE.has(x.rule));
+  for (const f of endOfSupport) {
     headline.append(el("p", { class: "sss-eos-warning", "data-notice": f.rule },
       el("span", { "aria-hidden": "true" }, "⚠ "), el("strong", {}, S["page.checker.eos_warning"] + ": "), f.message));
   }
@@ -415,6 +547,9 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
       el("span", { class: "sss-sev" },
         el("span", { "aria-hidden": "true" }, ICON[f.severity] + " "), S["severity." + f.severity]),
       " ", f.message);
+    if (f.applies_if) {
+      item.append(el("p", { class: "sss-applies-if" }, fill(S["page.checker.applies_if"], { conditions: conditionsText(f.applies_if) })));
+    }
     if (f.remedy) {
       const remedy = el("p", { class: "sss-remedy" });
       if (f.remedy_source === "project") {
@@ -425,13 +560,15 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
       item.append(remedy);
     }
     if (fixChanges(f.fix, config)) {
-      const button = el("button", { type: "button", class: "md-button sss-apply-fix", "data-fix-for": f.rule }, S["page.checker.apply_fix"]);
+      const button = el("button", { type: "button", class: "md-button sss-apply-fix", "data-fix-for": f.rule }, fixLabel(f));
       button.addEventListener("click", () => applyFix(f.fix));
       item.append(el("p", {}, button));
     }
-    const label = f.facts.length ? fill(S["page.checker.see"], { facts: f.facts.join(", ") }) : S["page.checker.see_nofacts"];
+    const label = f.facts.length ? S["page.checker.see"] : S["page.checker.see_nofacts"];
     const href = root.dataset.siteRoot + f.link;
-    item.append(el("p", { class: "sss-link" }, el("a", { href, "data-print-href": new URL(href, location.href).href }, label)));
+    const link = el("a", { href, "data-print-href": new URL(href, location.href).href }, label);
+    if (f.facts.length) link.title = fill(S["page.checker.see_title"], { facts: f.facts.join(", ") }); // for maintainers
+    item.append(el("p", { class: "sss-link" }, link));
     list.append(item);
   });
   const answers = el("div", { class: "sss-answers" }, el("h3", {}, S["page.checker.considered"]), considered(config, findings));
@@ -439,8 +576,16 @@ export function renderVerdict(verdict, source = "engine", config = shownConfig |
   if (source === "build") verdictBox.append(el("p", { class: "sss-source" }, S["page.checker.from_build"]));
   verdictBox.setAttribute("data-status", status);
   verdictBox.setAttribute("data-source", source);
-  printDate.textContent = fill(S["page.checker.print_date"], { date: new Date().toLocaleString(data.lang) });
-  showBar(`${ICON[status]} ${S["status." + status]}`, counts.join(" · "), status);
+  printDate.textContent = fill(S["page.checker.print_date"], { date: new Date().toLocaleString(data.lang, { dateStyle: "long", timeStyle: "short" }) });
+  let barHoldsText = "";
+  if (holdsIf.length) {
+    const first = conditionsText(holdsIf.slice(0, 1));
+    const rest = holdsIf.length > 1 ? " " + fill(S["page.checker.more_conditions"], { count: holdsIf.length - 1 }) : "";
+    barHoldsText = fill(S["page.checker.holds_if"], { status: S["status." + status], conditions: first + rest });
+  }
+  const barEosText = endOfSupport.length ? `⚠ ${S["page.checker.eos_warning"]}: ${endOfSupport[0].message}` : "";
+  showBar(`${ICON[status]} ${open.length ? fill(S["page.checker.so_far"], { status: S["status." + status] }) : S["status." + status]}`,
+    counts.join(" · "), status, barHoldsText, barEosText);
   markVerdict(source);
   announce.textContent = fill(S["page.checker.announce"], { status: S["status." + status], count: findings.length });
 }
@@ -480,7 +625,7 @@ async function update({ initial = false } = {}) {
   if (!fromQuery) syncUrlSoon(config);
   if (!ready) showPublished(config);
   if (!asked) {
-    if (!complete) shownConfig = null;
+    if (!complete) { shownConfig = null; showWhy([]); }
     return ready || !complete ? clearVerdict(S["page.checker.prompt"]) : undefined;
   }
   const message = await asked;

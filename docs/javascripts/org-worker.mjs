@@ -1,6 +1,6 @@
 // The worker of the page "Check your organization": runs checker.orgmap on the
-// self-hosted Pyodide runtime, loaded the same way as the checker page's worker
-// (the build's manifest, its memory snapshot, the wheel as a fallback). Files
+// self-hosted Pyodide runtime, loaded as the checker page's worker loads it
+// (runtime-loader.mjs: the memory snapshot or a plain start, by the line). Files
 // never leave the browser: they arrive here as text and stay in memory.
 //
 // Protocol, one request at a time:
@@ -9,62 +9,34 @@
 //   {id, type: "answers", request: JSON string} -> {id, response}
 //   {id, type: "rows", group, limit} -> {id, response}: one group's mailboxes
 //   {id, type: "export", format: "json" | "csv"} -> {id, response}
-// {type: "ready"} once loaded, {type: "failed", error} if loading failed.
+// {type: "ready", via, path, reason} once loaded (as the checker's worker
+// says it), {type: "failed", error} if loading failed.
 // Any request that fails answers {id, error}: the page says why and can run again.
-const assets = new URL("../assets/", import.meta.url);
-const manifest = fetch(new URL("checker/manifest.json", assets)).then((response) => {
-  if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
-  return response.json();
-});
-manifest.catch(() => {}); // reported by start()
-// The runtime's folder is named after its content; the manifest says which.
-const runtime = manifest.then((m) => new URL(m.runtime || "pyodide/", assets), () => new URL("pyodide/", assets));
-const { loadPyodide } = await import(new URL("pyodide.mjs", await runtime));
+import { loadRuntime, stopWatchdog } from "./runtime-loader.mjs";
+
+// ?path=snapshot or ?path=plain on the worker's address forces that way (tests).
+const forced = new URL(import.meta.url).searchParams.get("path") || "";
 const queue = [];
 let handle = (message) => queue.push(message);
 self.onmessage = (event) => handle(event.data);
 
-async function fetchBytes(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
-  return response.arrayBuffer();
-}
-
-async function snapshotBytes({ snapshot: name }) {
-  if (!name) throw new Error("no snapshot");
-  const response = await fetch(new URL("checker/" + name, assets));
-  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
-  if (!name.endsWith(".gz")) return response.arrayBuffer();
-  if (typeof DecompressionStream !== "function") throw new Error("no DecompressionStream");
-  return new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
-}
-
-// The snapshot holds the engine already imported; the organization module is
-// imported from the wheel's files when the snapshot does not carry them.
-async function load(indexURL) {
-  const m = await manifest;
-  let pyodide;
-  try {
-    pyodide = await loadPyodide({ indexURL, packages: [], _loadSnapshot: snapshotBytes(m) });
-  } catch (error) {
-    console.warn("org: starting without the snapshot:", error && error.message);
-    pyodide = await loadPyodide({ indexURL, packages: [] });
-    pyodide.unpackArchive(await fetchBytes(new URL("checker/" + m.wheel, assets)), "wheel");
+// The snapshot holds the engine and checker.orgmap already imported; the
+// plain way imports them from the wheel.
+async function load() {
+  const state = await loadRuntime({ modules: ["checker.engine", "checker.orgmap"], path: forced });
+  stopWatchdog();
+  const m = state.manifest;
+  if (!(m.rules_sha256 && m.rules_sha256 === m.snapshot_rules_sha256 && state.via === "snapshot")) {
+    state.modules["checker.engine"].use_rules(new TextDecoder().decode(await state.readAll("checker/" + m.rules)));
   }
-  try {
-    return [pyodide, pyodide.pyimport("checker.orgmap")];
-  } catch (error) {
-    pyodide.unpackArchive(await fetchBytes(new URL("checker/" + m.wheel, assets)), "wheel");
-    pyodide.runPython("import importlib; importlib.invalidate_caches()");
-    return [pyodide, pyodide.pyimport("checker.orgmap")];
-  }
+  // Reading exports may need modules the snapshot left out of its empty standard library.
+  await state.withStdlib();
+  return state;
 }
 
 async function start() {
-  const indexURL = (await runtime).href;
-  const rules = manifest.then(async (m) => new TextDecoder().decode(await fetchBytes(new URL("checker/" + m.rules, assets))));
-  const [pyodide, org] = await load(indexURL);
-  pyodide.pyimport("checker.engine").use_rules(await rules);
+  const state = await load();
+  const org = state.modules["checker.orgmap"];
   handle = ({ id, type, options, files, request, format, group, limit }) => {
     try {
       if (type === "run") {
@@ -97,11 +69,12 @@ async function start() {
       self.postMessage({ id, error: text.slice(0, 300) || "error" });
     }
   };
-  self.postMessage({ type: "ready" });
+  self.postMessage({ type: "ready", via: state.via, path: state.chosen, reason: state.reason });
   queue.splice(0).forEach(handle);
 }
 
 start().catch((error) => {
   const reason = error instanceof Error ? error.message : JSON.stringify(error);
+  console.warn("org worker:", String(reason).slice(-600));
   self.postMessage({ type: "failed", error: String(reason).split("\n")[0].slice(0, 200) });
 });

@@ -8,6 +8,15 @@
 // The theme has its own handler for language links that drops both, so this one
 // stops the event before it gets there.
 (function () {
+  // A copy served from another address than the one it was built for (a preview,
+  // a test host) names its public address in the hreflang alternates. The theme
+  // fetches sitemap.xml beside each alternate, which the page's own policy
+  // (connect-src 'self') refuses there: point the alternates at this copy, same
+  // path, before the theme reads them (this runs before DOMContentLoaded).
+  Array.prototype.forEach.call(document.head.querySelectorAll('link[rel="alternate"][hreflang]'), function (link) {
+    var url = new URL(link.getAttribute("href"), location.href);
+    if (url.origin !== location.origin) link.setAttribute("href", location.origin + url.pathname);
+  });
   function keepPlace(event) {
     var link = event.currentTarget;
     var lang = link.getAttribute("hreflang");
@@ -52,14 +61,33 @@
       });
       count.textContent = count.dataset.template.replace("{shown}", shown).replace("{total}", rows.length);
     }
+    // A search for a system opens the folded grids, so every matching row shows.
+    form.addEventListener("input", function () { openGrids(); });
+    form.addEventListener("change", function () { openGrids(); });
     form.addEventListener("input", apply);
     form.addEventListener("change", apply);
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     form.hidden = false;
     apply();
   }
+  // On a phone the grids are long: each deployment's grid starts folded (its
+  // summary names it and counts its rows). Without JavaScript, or on a wider
+  // screen, they stay open; printing opens them.
+  function openGrids() {
+    document.querySelectorAll("details.sss-grid-fold").forEach(function (d) { d.open = true; });
+  }
+  function foldGrids() {
+    var folds = document.querySelectorAll("details.sss-grid-fold");
+    if (!folds.length || folds[0].dataset.ready) return;
+    folds.forEach(function (d) { d.dataset.ready = "1"; });
+    if (window.matchMedia("(max-width: 44.9375em)").matches) {
+      folds.forEach(function (d) { d.open = false; });
+    }
+    window.addEventListener("beforeprint", openGrids);
+  }
   function mount() {
     nameSearchDialog();
+    foldGrids();
     mountGridFilters();
     document.querySelectorAll("a.md-select__link[hreflang]").forEach(function (link) {
       if (link.dataset.keepPlace) return;

@@ -1,0 +1,380 @@
+// Loading the self-hosted Pyodide runtime with the checker in it, shared by
+// the checker page's worker and the organization page's worker.
+//
+// Two ways to start, picked by the line:
+//   "snapshot": restore the build's memory snapshot (the engine and the
+//     organization check already imported). Little CPU, more bytes.
+//   "plain": start Python from a standard library trimmed to what the checker
+//     uses, install the wheel, import. Fewer bytes, about a second of CPU.
+// The wasm is needed either way, so it is asked for first; how fast its first
+// bytes arrive (and navigator.connection, where the browser has it) decides
+// which of the two to fetch next. The choice and its reason are returned.
+//
+// The wasm is compiled as it streams in from its content-named address when
+// the host sends it compressed (Content-Encoding) as application/wasm: then
+// Chromium keeps the compiled code for the next visit. A host that sends
+// files as they are gets the gzipped copies, inflated here.
+const assets = new URL("../assets/", import.meta.url);
+// A download that brings nothing for STALL_MS is reported as a failure; so is
+// a start that takes over BUSY_MS with nothing left to download.
+const STALL_MS = 10_000;
+const BUSY_MS = 60_000;
+// The decision's inputs: CPU seconds each way takes once its files are in,
+// as estimated for a quiet 2-core machine (a bare loadPyodide() took 2.03 s
+// there against 0.71 s for the snapshot's verdict; the compiled, trimmed
+// standard library halves the plain start's CPU in our measurements). A busy
+// machine stretches both, the plain start far more: see README, Performance.
+// And how long to watch the wasm arrive before judging the line.
+const RESTORE_S = 0.25;
+const PLAIN_START_S = 1.0;
+const JUDGE_MS = 300;
+const JUDGE_BYTES = 400_000;
+const inflates = typeof DecompressionStream === "function";
+
+// ---- the watchdog that turns a stall into a failure ------------------------------------
+let watchdog = null;
+let downloading = 0;
+let stall;
+export const stalled = new Promise((_, reject) => { stall = reject; });
+stalled.catch(() => {});
+function kick() {
+  if (watchdog === false) return;
+  clearTimeout(watchdog);
+  const [ms, what] = downloading ? [STALL_MS, "the runtime stopped arriving"] : [BUSY_MS, "the runtime did not start"];
+  watchdog = setTimeout(() => stall(new Error(`${what} (nothing for ${ms / 1000} s)`)), ms);
+}
+export function stopWatchdog() {
+  clearTimeout(watchdog);
+  watchdog = false;
+}
+function watched(promise) {
+  downloading++;
+  kick();
+  promise.then(() => {}, () => {}).then(() => { downloading--; kick(); });
+  return promise;
+}
+
+// ---- progress ------------------------------------------------------------------------------
+const progress = { loaded: 0, total: 0, sent: 0, report: () => {} };
+function counted(bytes) {
+  progress.loaded += bytes;
+  kick();
+  const now = performance.now();
+  if (now - progress.sent < 100 && progress.loaded < progress.total) return;
+  progress.sent = now;
+  progress.report(progress.loaded, progress.total);
+}
+
+// The manifest first; everything else is named in it.
+export const manifest = watched(fetch(new URL("checker/manifest.json", assets)).then((response) => {
+  if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
+  return response.json();
+}));
+manifest.catch(() => {});
+const pyodideModule = watched(manifest.then((m) => import(new URL(m.runtime + "pyodide.mjs", assets))));
+const codec = watched(import("./checker-snapshot.mjs"));
+[pyodideModule, codec].forEach((p) => p.catch(() => {}));
+
+// A response's body as a stream, counted as it arrives (`onChunk` sees each
+// chunk's size), inflated when `gzipped` and the bytes are gzip. Errors (HTTP,
+// truncation, a body that is not gzip) surface on the stream.
+function countedBody(response, name, { gzipped = false, onChunk = () => {} } = {}) {
+  let finish;
+  watched(new Promise((resolve) => { finish = resolve; }));
+  const reader = response.body.getReader();
+  const stream = new ReadableStream({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          finish();
+          controller.close();
+          return;
+        }
+        counted(value.byteLength);
+        onChunk(value.byteLength);
+        controller.enqueue(value);
+      } catch (error) {
+        finish();
+        controller.error(new Error(`${name}: ${error.message}`));
+      }
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  });
+  return gzipped ? inflateIfGzip(stream) : stream;
+}
+
+async function get(name, init) {
+  let response;
+  try {
+    response = await watched(fetch(new URL(name, assets), init));
+  } catch (error) {
+    throw new Error(`${name}: ${error.message}`);
+  }
+  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+  return response;
+}
+
+async function download(name, options = {}) {
+  return countedBody(await get(name), name, options);
+}
+
+// Inflated if it is gzip (a host that labels .gz files Content-Encoding: gzip
+// has the browser inflate them already; then they pass as they are).
+async function inflateIfGzip(stream) {
+  const reader = stream.getReader();
+  const first = await reader.read();
+  const head = first.done ? new Uint8Array(0) : first.value;
+  const whole = new ReadableStream({
+    start(controller) {
+      if (head.length) controller.enqueue(head);
+      if (first.done) controller.close();
+    },
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return head[0] === 0x1f && head[1] === 0x8b ? whole.pipeThrough(new DecompressionStream("gzip")) : whole;
+}
+
+async function readAll(stream, name) {
+  try {
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (error) {
+    throw new Error(`${name}: ${error.message}`);
+  }
+}
+
+// ---- the wasm, and what its first bytes say of the line ------------------------------
+// Asks for the module as it is. If the host sends it encoded, it is compiled
+// from that response (code cache) and a clone is read for the bytes; if not,
+// that request is dropped and the gzipped copy comes instead.
+function startWasm(m) {
+  const runtime = m.runtime_files;
+  let judged, unjudged;
+  const line = new Promise((resolve, reject) => { judged = resolve; unjudged = reject; });
+  const sample = { bytes: 0, from: 0 };
+  const started = performance.now();
+  const watch = (ratio) => (size) => {
+    if (!sample.from) sample.from = performance.now();
+    sample.bytes += size * ratio;
+    const ms = performance.now() - started;
+    if (ms >= JUDGE_MS || sample.bytes >= JUDGE_BYTES) {
+      // bytes per second on the wire, from the first chunk on (the round trip aside)
+      const seconds = Math.max(performance.now() - sample.from, 1) / 1000;
+      judged({ bytesPerSecond: sample.bytes / seconds, sampled: Math.round(sample.bytes), ms: Math.round(ms) });
+    }
+  };
+  const first = get(runtime.wasm_plain).then((response) => {
+    const encoding = (response.headers.get("Content-Encoding") || "").toLowerCase();
+    const type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
+    if (!inflates || (encoding && encoding !== "identity")) return { response, encoding, type };
+    response.body.cancel().catch(() => {});
+    return { response: null, encoding: "", type };
+  });
+  const chosen = first.then(async ({ response, encoding, type }) => {
+    if (response) {
+      // Decoded bytes arrive; on the wire they were about the gzip ratio of them.
+      const ratio = runtime.bytes.wasm / runtime.wasm_size;
+      const body = countedBody(response.clone(), runtime.wasm_plain, { onChunk: watch(ratio) });
+      const streaming = type === "application/wasm";
+      if (!streaming) response.body.cancel().catch(() => {}); // compiled from the clone's bytes
+      return { body, encoding, streaming, response: streaming ? response : null, hostCompresses: true };
+    }
+    const body = await download(runtime.wasm, { gzipped: true, onChunk: watch(1) });
+    return { body, encoding: "gzip (inflated here)", streaming: false, response: null, hostCompresses: false };
+  });
+  const bytes = chosen.then(async ({ body }) => {
+    const wasm = await readAll(body, runtime.wasm_plain);
+    if (wasm.length !== runtime.wasm_size) throw new Error(`${runtime.wasm_plain}: ${wasm.length} bytes, expected ${runtime.wasm_size}`);
+    judged({ bytesPerSecond: Infinity, sampled: wasm.length, ms: Math.round(performance.now() - started) });
+    return wasm;
+  });
+  const module = chosen.then(({ response }) =>
+    response ? WebAssembly.compileStreaming(response) : bytes.then((wasm) => WebAssembly.compile(wasm)));
+  bytes.catch(unjudged); // a broken wasm fails the start at once
+  const checked = Promise.all([module, bytes]).then(([compiled, wasm]) => ({ compiled, wasm }));
+  [first, chosen, bytes, module, checked, line].forEach((p) => p.catch(() => {}));
+  return { module, bytes, checked, chosen, line };
+}
+
+// Pyodide fetches indexURL + "pyodide.asm.wasm" and instantiates it with
+// WebAssembly.instantiateStreaming; hand it the module compiled above instead.
+function interceptWasm(indexURL, wasm) {
+  const target = new URL("pyodide.asm.wasm", indexURL).href;
+  const marker = new Response(null);
+  const plainFetch = self.fetch.bind(self);
+  self.fetch = (input, init) =>
+    String(input instanceof Request ? input.url : input) === target ? Promise.resolve(marker) : plainFetch(input, init);
+  const instantiateStreaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
+  WebAssembly.instantiateStreaming = async (source, imports) => {
+    const response = await source;
+    if (response !== marker) return instantiateStreaming(response, imports);
+    const module = await wasm.module;
+    return { module, instance: await WebAssembly.instantiate(module, imports) };
+  };
+}
+
+// Pyodide's JavaScript half, gzipped, imported from memory.
+async function loadModuleFactory(runtime) {
+  const text = await new Response(await download(runtime.module, { gzipped: true })).text();
+  const url = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
+  try {
+    return (await import(url)).default;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+// ---- which way ---------------------------------------------------------------------------------
+// Seconds each way would still take on this line; the cheaper one wins.
+function decide(m, host, line, forced) {
+  if (forced === "snapshot" || forced === "plain") return { path: forced, reason: `asked for (?path=${forced})` };
+  const connection = (typeof navigator === "object" && navigator.connection) || null;
+  if (connection && connection.saveData) return { path: "plain", reason: "the browser asks to save data" };
+  if (connection && /^(slow-2g|2g|3g)$/.test(connection.effectiveType || "")) {
+    return { path: "plain", reason: `the browser rates the line ${connection.effectiveType}` };
+  }
+  // Bytes on the wire, gzipped sizes (a brotli host sends about a third less of both).
+  const snapshotBytes = m.snapshot_bytes;
+  const plainBytes = m.stdlib_bytes + m.wheel_bytes;
+  const rate = line.bytesPerSecond;
+  const snapshot = snapshotBytes / rate + RESTORE_S;
+  const plain = plainBytes / rate + PLAIN_START_S;
+  const mbit = Number.isFinite(rate) ? `${(rate * 8 / 1e6).toFixed(1)} Mbit/s` : "all of it arrived while judging";
+  const also = connection && connection.effectiveType ? `, the browser rates it ${connection.effectiveType}` : "";
+  return {
+    path: snapshot <= plain ? "snapshot" : "plain",
+    reason: `line ${mbit} (${line.sampled} bytes in ${line.ms} ms${also}): snapshot ≈ ${snapshot.toFixed(2)} s, plain ≈ ${plain.toFixed(2)} s`,
+  };
+}
+
+// ---- starting Python ---------------------------------------------------------------------------
+function runtimeOptions(m, indexURL, files, stdLibURL) {
+  return {
+    indexURL,
+    packages: [],
+    createPyodideModule: files.factory,
+    lockFileContents: { info: m.runtime_files.lock_info, packages: {} },
+    stdLibURL,
+  };
+}
+
+function importAll(pyodide, modules) {
+  return Object.fromEntries(modules.map((name) => [name, pyodide.pyimport(name)]));
+}
+
+// Restore the snapshot; Python starts with an empty standard library (nothing
+// in the snapshot's imports needs it) and gets the trimmed one later.
+async function fromSnapshot(m, indexURL, files, host, modules) {
+  const name = host.hostCompresses ? m.snapshot : m.snapshot_gz;
+  const packed = download("checker/" + name, { gzipped: !host.hostCompresses }).then((s) => readAll(s, name));
+  const snapshot = Promise.all([packed, files.wasm.bytes, codec]).then(([p, wasm, { unpack }]) => unpack(p, wasm));
+  const { loadPyodide } = await pyodideModule;
+  const options = runtimeOptions(m, indexURL, { factory: await files.factory }, URL.createObjectURL(new Blob([])));
+  const pyodide = await Promise.race([
+    loadPyodide({ ...options, _loadSnapshot: snapshot }),
+    files.wasm.checked.then(() => new Promise(() => {})), // fails fast on a bad wasm
+    stalled,
+  ]);
+  return { pyodide, modules: importAll(pyodide, modules), stdlib: false };
+}
+
+// Start Python from the trimmed standard library, install the wheel, import.
+async function fromPlain(m, indexURL, files, host, modules) {
+  const stdlib = trimmedStdlib(m, host);
+  const wheel = download("checker/" + m.wheel).then((s) => readAll(s, m.wheel));
+  const { loadPyodide } = await pyodideModule;
+  const url = URL.createObjectURL(new Blob([await stdlib]));
+  const pyodide = await Promise.race([loadPyodide(runtimeOptions(m, indexURL, { factory: await files.factory }, url)), stalled]);
+  URL.revokeObjectURL(url);
+  pyodide.unpackArchive(await wheel, "wheel");
+  return { pyodide, modules: importAll(pyodide, modules), stdlib: true };
+}
+
+function trimmedStdlib(m, host) {
+  const name = host.hostCompresses ? m.stdlib : m.stdlib + ".gz";
+  return download("checker/" + name, { gzipped: !host.hostCompresses }).then((s) => readAll(s, name));
+}
+
+// Where Python looks for its standard library: `bytes` put there, and the
+// import caches that remember the previous zip's contents cleared.
+function placeStdlib(pyodide, bytes) {
+  const path = pyodide.runPython("import sys\nnext(p for p in sys.path if p.endswith('.zip'))");
+  pyodide.FS.writeFile(path, bytes);
+  // (Not importlib.invalidate_caches(): it imports importlib.metadata.)
+  pyodide.runPython("import sys, zipimport\nzipimport._zip_directory_cache.clear()\nsys.path_importer_cache.clear()");
+}
+
+// Loads the runtime with `modules` imported. Returns {pyodide, modules, via,
+// reason, withStdlib(), wholeStdlib()}: withStdlib() puts the trimmed standard
+// library in (the snapshot path starts without one), wholeStdlib() the whole
+// one (for an answer that needed more than the trimmed one has).
+// `path`: "snapshot" or "plain" forces that way (tests, the bench).
+export async function loadRuntime({ modules, path: forced = "", onProgress = () => {} }) {
+  progress.report = onProgress;
+  const m = await manifest;
+  const runtime = m.runtime_files;
+  const indexURL = new URL(m.runtime, assets).href;
+  // Until the host and the line are known: the gzipped files of the plain way.
+  progress.total = runtime.bytes.wasm + runtime.bytes.module + m.stdlib_bytes + m.wheel_bytes;
+  progress.report(0, progress.total); // the page shows the download from its first moment
+  const wasm = startWasm(m);
+  const files = { wasm, factory: loadModuleFactory(runtime) };
+  files.factory.catch(() => {});
+  interceptWasm(indexURL, wasm);
+  const host = await Promise.race([wasm.chosen, stalled]);
+  const wire = host.hostCompresses
+    ? { wasm: runtime.wasm_size, snapshot: m.snapshot_size, plain: m.stdlib_size + m.wheel_bytes }
+    : { wasm: runtime.bytes.wasm, snapshot: m.snapshot_bytes, plain: m.stdlib_bytes + m.wheel_bytes };
+  progress.total = wire.wasm + runtime.bytes.module + wire.plain;
+  const line = await Promise.race([wasm.line, stalled]);
+  const choice = decide(m, host, line, forced);
+  progress.total = wire.wasm + runtime.bytes.module + (choice.path === "snapshot" ? wire.snapshot : wire.plain);
+  const details = { compiled: host.streaming ? "streaming, from its own address" : "from bytes", encoding: host.encoding };
+  let state;
+  if (choice.path === "snapshot") {
+    try {
+      state = { ...(await fromSnapshot(m, indexURL, files, host, modules)), via: "snapshot" };
+    } catch (error) {
+      // The plain way still answers; `via` says it was taken.
+      console.warn("checker: starting without the snapshot:", error && error.message);
+      await Promise.race([wasm.checked, stalled]);
+      choice.reason += `; the snapshot failed (${String(error && error.message).slice(0, 120)})`;
+      state = { ...(await fromPlain(m, indexURL, files, host, modules)), via: "plain" };
+    }
+  } else {
+    state = { ...(await fromPlain(m, indexURL, files, host, modules)), via: "plain" };
+  }
+  let trimmed = null;
+  let whole = null;
+  return {
+    ...state,
+    manifest: m,
+    chosen: choice.path,
+    reason: choice.reason,
+    ...details,
+    withStdlib() {
+      if (state.stdlib) return Promise.resolve();
+      trimmed ??= trimmedStdlib(m, host).then((bytes) => { placeStdlib(state.pyodide, bytes); state.stdlib = true; });
+      return trimmed;
+    },
+    wholeStdlib() {
+      whole ??= download(runtime.stdlib).then((s) => readAll(s, runtime.stdlib)).then((bytes) => placeStdlib(state.pyodide, bytes));
+      return whole;
+    },
+    readAll: async (name) => readAll(await download(name), name),
+  };
+}

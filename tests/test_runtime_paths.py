@@ -1,0 +1,231 @@
+"""The two ways the pages start the engine, each on its own, with no silent
+fallback: the memory snapshot (with the organization check in it) and the
+plain start from the trimmed standard library. Node.js tests run the built
+site's files in Pyodide; browser tests force each way in the workers and read
+what they say of it (`via`, the page's data-runtime-* attributes).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from checker import evaluate_json, orgmap
+
+from .conftest import REPO
+from .test_browser import LANGS, READY, base_url, browser, context, page, playwright_api  # noqa: F401
+
+FIX = REPO / "tests" / "fixtures" / "org"
+ORG_FILES = ["profiles.json", "mailboxes-page1.json", "mailboxes-page2.json"]
+CONFIGS = [{"deployment": "online", "email_system": "gmail", "sync": ["email", "appointments-contacts-tasks"]},
+           {"deployment": "on-premises", "email_system": "exchange-server-2019", "incoming_protocol": "pop3"},
+           {"deployment": "online", "email_system": "exchange-online", "tenant": "other"},
+           {"deployment": "moon", "email_system": "gmail"}]
+
+
+def node() -> str:
+    found = shutil.which("node")
+    assert found, "Node.js is needed"
+    return found
+
+
+def cpython_org(lang: str, names: list[str]) -> dict:
+    orgmap.start(json.dumps({"lang": lang}))
+    for name in names:
+        orgmap.add_file(name, (FIX / name).read_text(encoding="utf-8"))
+    return {"report": json.loads(orgmap.finish()), "json": json.loads(orgmap.export("json")),
+            "csv": orgmap.export("csv")}
+
+
+# -- the trimmed standard library ---------------------------------------------------------
+def test_the_trimmed_stdlib_runs_the_checker_the_org_check_and_the_cli(site, tmp_path):
+    """Python starts from the site's trimmed zip alone and answers as CPython
+    does: the checker's requests, the organization check, the CLI commands."""
+    manifest = json.loads((site / "assets" / "checker" / "manifest.json").read_text())
+    trimmed = site / "assets" / "checker" / manifest["stdlib"]
+    whole = REPO / "node_modules" / "pyodide" / "python_stdlib.zip"
+    with zipfile.ZipFile(trimmed) as zf, zipfile.ZipFile(whole) as wf:
+        names = set(zf.namelist())
+        assert len(names) < len(wf.namelist()) / 2
+    # on the wire (gzipped, compiled), under half the whole one (sources, deflated file by file)
+    assert manifest["stdlib_bytes"] < whole.stat().st_size / 2
+    assert "argparse.pyc" in names and "csv.pyc" in names and not [n for n in names if n.endswith(".py")]
+    assert not [n for n in names if n.startswith("sqlite3/")]
+    assert (trimmed.with_name(trimmed.name + ".gz")).stat().st_size == manifest["stdlib_bytes"]
+
+    requests = [json.dumps({"config": c, "lang": lang}) for c in CONFIGS for lang in LANGS] + ["{", "[]"]
+    # JSON: YAML needs PyYAML, which Pyodide does not have whatever the standard library
+    config = tmp_path / "config.json"
+    config.write_text('{"deployment": "on-premises", "email_system": "exchange-server-2016", "sync": ["email"]}')
+    exports = {str(tmp_path / n): (FIX / n).read_text(encoding="utf-8") for n in ORG_FILES}
+    for name, text in exports.items():
+        Path(name).write_text(text, encoding="utf-8")
+    cli = [["check", str(config)], ["check", "--format", "json", "--lang", "en", str(config)],
+           ["check", str(tmp_path / "missing.json")],
+           ["org", "--lang", "en", *exports], ["org", "--format", "csv", *exports]]
+    jobs = {"requests": requests,
+            "org": [{"lang": lang, "files": [[n, (FIX / n).read_text(encoding="utf-8")] for n in ORG_FILES]}
+                    for lang in LANGS],
+            "cli": [{"argv": argv, "files": {str(config): config.read_text(), **exports}} for argv in cli]}
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps(jobs))
+    result = subprocess.run([node(), str(REPO / "tests" / "trimmed_stdlib.mjs"), str(site), str(path)],
+                            capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    assert got["absent"], "a module outside the trimmed zip imported: the whole standard library is in use"
+    assert [json.loads(r) for r in got["responses"]] == [json.loads(evaluate_json(r)) for r in requests]
+    for lang, out in zip(LANGS, got["org"]):
+        expected = cpython_org(lang, ORG_FILES)
+        assert json.loads(out["report"]) == expected["report"]
+        assert json.loads(out["json"]) == expected["json"]
+        assert out["csv"] == expected["csv"]
+    for argv, out in zip(cli, got["cli"]):
+        # bytes: the CSV's own line ends (\r\n) as written
+        ran = subprocess.run([sys.executable, "-m", "checker", *argv], capture_output=True, cwd=REPO,
+                             env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        assert (out["code"], out["stdout"], out["stderr"]) == \
+            (ran.returncode, ran.stdout.decode(), ran.stderr.decode()), argv
+
+
+# -- the snapshot, with the organization check in it ------------------------------------------
+def test_the_snapshot_holds_the_org_check_and_fits_the_starting_memory(site, tmp_path):
+    """Restored in Node.js with no fallback: checker.orgmap is already imported,
+    and its memory fits what the runtime starts with (pyodide#6254)."""
+    path = tmp_path / "requests.json"
+    path.write_text(json.dumps([json.dumps({"config": CONFIGS[0], "lang": "en"})]))
+    result = subprocess.run([node(), str(REPO / "tests" / "restore_snapshot.mjs"), str(site), str(path)],
+                            capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "checker.orgmap" in got["modules"]
+    assert got["memory"] <= got["initial_memory"], got
+
+
+# -- in the browser -----------------------------------------------------------------------------
+class Precompressed(http.server.SimpleHTTPRequestHandler):
+    """A host that sends the build's precompressed copies (nginx gzip_static,
+    brotli_static): foo.br as foo with Content-Encoding: br."""
+
+    def log_message(self, *args):
+        pass
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        accepted = self.headers.get("Accept-Encoding", "")
+        for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+            copy = path.with_name(path.name + suffix)
+            if encoding in accepted and path.is_file() and copy.is_file():
+                body = copy.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", self.guess_type(str(path)))
+                self.send_header("Content-Encoding", encoding)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                return io.BytesIO(body)
+        return super().send_head()
+
+
+@pytest.fixture(scope="module")
+def precompressed_url(site):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Precompressed, directory=str(site)))
+    server.handle_error = lambda *args: None  # a download the worker dropped on purpose
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def start_worker(page, base: str, worker: str, message: dict) -> dict:
+    """A worker started on a page that starts none of its own: ready (or
+    failed), then its answer to `message`."""
+    page.goto(base + "en/changes/", wait_until="domcontentloaded")
+    return page.evaluate("""async ([worker, message]) => {
+        const w = new Worker("../../javascripts/" + worker, {type: "module"});
+        const last = await new Promise((resolve) => {
+          w.onmessage = (e) => (e.data.type === "ready" || e.data.type === "failed") && resolve(e.data);
+          w.onerror = (e) => resolve({type: "failed", error: e.message});
+        });
+        const answer = last.type !== "ready" ? null : await new Promise((resolve) => {
+          w.onmessage = (e) => e.data.id === 1 && !e.data.progress && resolve(e.data);
+          w.postMessage({id: 1, ...message});
+        });
+        w.terminate();
+        return {last, answer};
+    }""", [worker, message])
+
+
+GMAIL = {"request": json.dumps({"config": CONFIGS[0], "lang": "en"})}
+
+
+def test_forced_plain_start_answers_from_the_trimmed_stdlib(context, base_url):
+    requests = []
+    context.on("request", lambda r: requests.append(r.url))
+    got = start_worker(context.new_page(), base_url, "checker-worker.mjs?path=plain", GMAIL)
+    assert (got["last"]["type"], got["last"].get("via")) == ("ready", "plain"), got["last"]
+    assert json.loads(got["answer"]["response"]) == json.loads(evaluate_json(GMAIL["request"]))
+    assert [u for u in requests if u.endswith("/stdlib.zip.gz")], requests
+    assert not [u for u in requests if "python_stdlib.zip" in u or "snapshot.ssz" in u], requests
+
+
+def test_forced_snapshot_restores_without_falling_back(context, base_url):
+    requests = []
+    context.on("request", lambda r: requests.append(r.url))
+    got = start_worker(context.new_page(), base_url, "checker-worker.mjs?path=snapshot", GMAIL)
+    assert (got["last"]["type"], got["last"].get("via")) == ("ready", "snapshot"), got["last"]
+    assert json.loads(got["answer"]["response"]) == json.loads(evaluate_json(GMAIL["request"]))
+    assert not [u for u in requests if u.endswith((".whl", "stdlib.zip", "pyodide-lock.json", "rules.json"))], requests
+
+
+def test_a_failed_snapshot_says_so(context, base_url):
+    """The fallback answers, and `via` tells it apart from the way chosen."""
+    context.route("**/snapshot.ssz*", lambda route: route.fulfill(status=404, body="gone"))
+    got = start_worker(context.new_page(), base_url, "checker-worker.mjs?path=snapshot", GMAIL)
+    assert got["last"]["via"] == "plain" and got["last"]["path"] == "snapshot", got["last"]
+    assert "snapshot failed" in got["last"]["reason"]
+
+
+def test_a_precompressing_host_gets_the_wasm_compiled_as_it_streams(context, precompressed_url):
+    requests = []
+    context.on("request", lambda r: requests.append(r.url))
+    got = start_worker(context.new_page(), precompressed_url, "checker-worker.mjs?path=snapshot", GMAIL)
+    assert got["last"].get("via") == "snapshot", got["last"]
+    assert got["last"]["compiled"] == "streaming, from its own address", got["last"]
+    assert not [u for u in requests if u.endswith((".wasm.gz", ".ssz.gz"))], requests
+
+
+@pytest.mark.parametrize("path", ["snapshot", "plain"])
+def test_the_org_worker_starts_each_way_and_checks(context, base_url, path):
+    """The organization page's worker: the snapshot (checker.orgmap in it) or
+    the plain start, each answering as CPython does."""
+    files = [{"name": n, "text": (FIX / n).read_text(encoding="utf-8")} for n in ORG_FILES]
+    message = {"type": "run", "options": json.dumps({"lang": "en"}), "files": files}
+    got = start_worker(context.new_page(), base_url, f"org-worker.mjs?path={path}", message)
+    assert (got["last"]["type"], got["last"].get("via")) == ("ready", path), got["last"]
+    assert json.loads(got["answer"]["response"]) == cpython_org("en", ORG_FILES)["report"]
+
+
+def test_the_page_says_how_and_why_the_engine_started(context, base_url):
+    """The line decides (loopback: the snapshot), and the page's data-runtime-*
+    attributes say which way and why; #sss-path=plain forces the other way."""
+    page = context.new_page()
+    page.goto(base_url + "en/checker/?deployment=online&email_system=gmail")
+    page.wait_for_selector("#sss-checker[data-runtime-via]", timeout=READY)
+    root = page.eval_on_selector("#sss-checker", "e => ({...e.dataset})")
+    assert root["runtimeVia"] == root["runtimePath"] == "snapshot", root
+    assert root["runtimeReason"].startswith("line "), root
+    page.goto(base_url + "en/checker/?deployment=online&email_system=gmail#sss-path=plain")
+    page.reload()
+    page.wait_for_selector("#sss-checker[data-runtime-via]", timeout=READY)
+    assert page.get_attribute("#sss-checker", "data-runtime-via") == "plain"
+    page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
