@@ -172,7 +172,10 @@ def build_stdlib(wheel: Path) -> Path:
     maker = Path(__file__).with_name("make_stdlib.mjs")
     driver = Path(__file__).with_name("stdlib_uses.py")
     exports = [REPO / "tests" / "fixtures" / "org" / name for name in STDLIB_EXPORTS]
-    exports = [path for path in exports if path.exists()]
+    missing = [str(path.relative_to(REPO)) for path in exports if not path.is_file()]
+    if missing:  # without them the organization page's imports go unseen: a page that breaks
+        raise RuntimeError(f"finding the standard library the checker uses needs the sample exports "
+                           f"{', '.join(missing)}, which are missing")
     digest = hashlib.sha256(wheel.read_bytes())
     for path in [RUNTIME / "package.json", maker, driver, *exports]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -185,7 +188,10 @@ def build_stdlib(wheel: Path) -> Path:
     result = subprocess.run(["node", str(maker), str(wheel), str(compiled), *map(str, exports)],
                             capture_output=True, text=True, cwd=REPO)
     if result.returncode != 0:
-        raise RuntimeError("finding the standard library the checker uses failed:\n" + result.stderr[-2000:])
+        # Node quotes the minified runtime's source line first; the error and the
+        # Python traceback are the short lines.
+        said = [line for line in result.stderr.splitlines() if line.strip() and len(line) < 300]
+        raise RuntimeError("finding the standard library the checker uses failed:\n" + "\n".join(said[-25:]))
     used = {line.strip() for line in result.stdout.splitlines() if line.strip()}
     if not used:
         raise RuntimeError("finding the standard library the checker uses failed: no files listed")

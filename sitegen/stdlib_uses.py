@@ -37,6 +37,11 @@ for lang in compiled["languages"]:
     orgmap.start(json.dumps({"lang": lang}))
     for name, text in texts:
         orgmap.add_file(name, text)
+    # The page hands the chosen files over as bytes, decoded as the command line
+    # decodes them: every encoding the reader accepts (each needs its own codec).
+    for name, text in texts[:1]:
+        for codec in ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"):
+            orgmap.add_file_bytes(f"{name}.{codec}", text.encode(codec))
     result = json.loads(orgmap.finish())
     orgmap.finish(json.dumps({"answers": {}}))
     for group in range(len(result.get("groups", []))):

@@ -109,3 +109,14 @@ def test_a_running_builds_folder_is_not_cleaned(tmp_path):
         other.wait()
     build.clean_interrupted(site)
     assert not running.exists(), "the folder of a build that ended is a left-over"
+
+
+def test_a_checkout_without_the_sample_exports_is_told_what_is_missing(tmp_path, monkeypatch):
+    """The build runs the organization check on tests/fixtures/org to find the
+    standard library the page imports; a copy without them is told so, not handed
+    a Python traceback from inside the runtime (or a library that lacks modules)."""
+    from sitegen import runtime
+
+    monkeypatch.setattr(runtime, "REPO", tmp_path)
+    with pytest.raises(RuntimeError, match=r"needs the sample exports tests/fixtures/org/profiles\.json, .*which are missing"):
+        runtime.build_stdlib(tmp_path / "no.whl")

@@ -20,8 +20,10 @@ import pytest
 
 from .conftest import REPO
 
+# tests/fixtures/org: the sample exports the build runs the organization check on
+# to find the standard library files the page needs (sitegen/runtime.py).
 COPIED = ["checker", "tooling", "sitegen", "hooks", "overrides", "matrix", "mkdocs.yml", "pyproject.toml", "README.md",
-          "hatch_build.py"]
+          "hatch_build.py", "tests/fixtures/org"]
 
 
 def free_port() -> int:
