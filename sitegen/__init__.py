@@ -315,7 +315,7 @@ def troubleshooting_context(errors: dict, lang: str, entry_pages: dict | None = 
     from checker.explain import condition_text
 
     return {"errors": errors, "et": et, "alerts_by_entry": alerts_by_entry, "condition_text": condition_text,
-            "explain_data": text.replace("</", "<\\/")}
+            "explain_data": plain.inert_json(text)}
 
 
 def generated_files(docs: Path = DOCS) -> list[Path]:
