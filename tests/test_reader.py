@@ -638,14 +638,17 @@ SEARCHES = [
     ("pt-BR", "rastreamento", "notes/#note-manual-tracking", None),
     ("pt-BR", "tenant", "cross-tenant/", None),
     ("pt-BR", "Gmail", "support-matrix/#gmail-oauth-profile", None),
-    ("pt-BR", "POP3", "unsupported/#uns-fips", None),
+    # POP3: the matrix's section on the POP3-SMTP profile (its title says POP3 as a word of its own)
+    ("pt-BR", "POP3", "support-matrix/#pop3-profile-no-act", None),
     ("pt-BR", "autenticacao multifator", "unsupported/#uns-mfa", None),
+    ("pt-BR", "8005E274", "troubleshooting/#err-rest-api-not-enabled", None),  # a code leads to its cause
     ("en", "Exchange 2010", "support-matrix/#onprem-exchange", "Customer Engagement (on-premises)"),
     ("en", "tenant", "cross-tenant/", None),
     ("en", "tracking", "notes/#note-manual-tracking", None),
     ("en", "Gmail", "support-matrix/#gmail-oauth-profile", None),
-    ("en", "POP3", "unsupported/#uns-fips", None),
+    ("en", "POP3", "support-matrix/#pop3-profile-no-act", None),
     ("en", "packet inspection", "unsupported/#uns-packet-inspection", None),
+    ("en", "8005E274", "troubleshooting/#err-rest-api-not-enabled", None),
 ]
 
 

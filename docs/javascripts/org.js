@@ -27,7 +27,12 @@ const runButton = $("sss-org-run");
 const ICON = { supported: "✔", limited: "!", unsupported: "✘", unknown: "?", info: "i" };
 const SHOWN = 500; // rows drawn per group; the downloads hold every mailbox
 
-const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+// {count#one|other} in a string: the first form for exactly 1, the second otherwise (as in checker.js).
+const fill = (text, values) => text.replace(/\{(\w+)(?:#([^|{}]*)\|([^{}]*))?\}/g, (m, k, one, other) => {
+  if (!Object.hasOwn(values, k)) return m;
+  if (one === undefined) return String(values[k]);
+  return Number(values[k]) === 1 ? one : other;
+});
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
