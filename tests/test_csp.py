@@ -47,9 +47,12 @@ def test_every_page_carries_a_policy_with_its_inline_script_hashes(site):
         assert html.index("Content-Security-Policy") < html.index("<script"), name
 
 
-def test_hashes_follow_the_final_html():
-    rendered = checker_script("../../")
-    assert 'if (typeof WebAssembly === "object") {' in rendered
+def test_hashes_follow_the_final_html(site):
+    """The runtime pages' one inline script (overrides/main.html starts the
+    worker from <head>) is hashed as the built page holds it, filled in."""
+    rendered = head_script("../..")
+    assert 'if (typeof WebAssembly === "object" && typeof Worker === "function") {' in rendered
+    assert "<script>" + rendered + "</script>" in (site / "en" / "checker" / "index.html").read_text(encoding="utf-8")
     page = f'<html><head><meta charset="utf-8"></head><body><script>{rendered}</script>' \
            '<script type="application/json">{"a": 1}</script><script src="x.js"></script></body></html>'
     token = "'sha256-" + __import__("base64").b64encode(
@@ -61,16 +64,18 @@ def test_hashes_follow_the_final_html():
     assert len(META.findall(again)) == 1 and "'wasm-unsafe-eval'" in META.search(again).group(1)
 
 
-def checker_script(site_root: str) -> str:
-    template = (REPO / "sitegen" / "templates" / "checker.md.j2").read_text(encoding="utf-8")
-    return template[template.index("<script>") + len("<script>"):template.index("</script>")].replace(
-        "{{ site_root }}", site_root)
+def head_script(base_url: str, worker: str = "checker") -> str:
+    """The body of the script overrides/main.html puts in a runtime page's <head>."""
+    template = (REPO / "overrides" / "main.html").read_text(encoding="utf-8")
+    start = template.index("<script>") + len("<script>")
+    return template[start:template.index("</script>", start)].replace(
+        "{{ base_url }}", base_url).replace("{{ page.meta.sss_worker }}", worker)
 
 
 @pytest.mark.parametrize("script", [
     "alert(1)",
-    # a template's own script, with a value in place of site_root that ends its string
-    checker_script('x");alert(1);("'),
+    # a template's own script, with a value in place of base_url that ends its string
+    head_script('x");alert(1);("'),
 ], ids=["script", "filled-with-script"])
 def test_only_the_templates_inline_scripts_are_hashed(script, tmp_path):
     """Whatever a page contains is not approved: a script no template emits gets

@@ -187,12 +187,15 @@ def test_forced_snapshot_restores_without_falling_back(context, base_url):
     assert not [u for u in requests if u.endswith((".whl", "stdlib.zip", "pyodide-lock.json", "rules.json"))], requests
 
 
+# the 404 is the damage itself; the worker falls back and says why (no page error)
+@pytest.mark.browser_expects(r"^response: 404 GET .*/checker/[0-9a-f]+/snapshot\.ssz\.gz$")
 def test_a_failed_snapshot_says_so(context, base_url):
     """The fallback answers, and `via` tells it apart from the way chosen."""
     context.route("**/snapshot.ssz*", lambda route: route.fulfill(status=404, body="gone"))
     got = start_worker(context.new_page(), base_url, "checker-worker.mjs?path=snapshot", GMAIL)
     assert got["last"]["via"] == "plain" and got["last"]["path"] == "snapshot", got["last"]
-    assert "snapshot failed" in got["last"]["reason"]
+    assert "the snapshot failed (checker/" in got["last"]["reason"], got["last"]
+    assert got["last"]["reason"].endswith("/snapshot.ssz.gz: HTTP 404)"), got["last"]
 
 
 def test_a_precompressing_host_gets_the_wasm_compiled_as_it_streams(context, precompressed_url):

@@ -282,6 +282,10 @@ async function fromSnapshot(m, indexURL, files, host, modules) {
   const name = host.hostCompresses ? m.snapshot : m.snapshot_gz;
   const packed = download("checker/" + name, { gzipped: !host.hostCompresses }).then((s) => readAll(s, name));
   const snapshot = Promise.all([packed, files.wasm.bytes, codec]).then(([p, wasm, { unpack }]) => unpack(p, wasm));
+  // loadPyodide takes this promise only once the module is in: a snapshot that
+  // fails before that must not surface as an unhandled rejection (the caller
+  // still gets the error, through loadPyodide, and starts the plain way).
+  snapshot.catch(() => {});
   const { loadPyodide } = await pyodideModule;
   const options = runtimeOptions(m, indexURL, { factory: await files.factory }, URL.createObjectURL(new Blob([])));
   const pyodide = await Promise.race([
@@ -296,6 +300,7 @@ async function fromSnapshot(m, indexURL, files, host, modules) {
 async function fromPlain(m, indexURL, files, host, modules) {
   const stdlib = trimmedStdlib(m, host);
   const wheel = download("checker/" + m.wheel).then((s) => readAll(s, m.wheel));
+  wheel.catch(() => {}); // awaited below, after Python starts: its error is thrown there
   const { loadPyodide } = await pyodideModule;
   const url = URL.createObjectURL(new Blob([await stdlib]));
   const pyodide = await Promise.race([loadPyodide(runtimeOptions(m, indexURL, { factory: await files.factory }, url)), stalled]);
