@@ -25,6 +25,7 @@ import json
 import re
 import sys
 
+from .console import encodes as _encodes
 from .engine import fill_placeholders, load_matrix
 from .inputs import InputError, decode, printable, read_limited
 
@@ -211,12 +212,6 @@ def run(args, emit, fail) -> int:
     return EXIT_MATCHED if answer["matched"] else EXIT_UNKNOWN
 
 
-def _encodes(stream, text: str) -> bool:
-    try:
-        text.encode(getattr(stream, "encoding", None) or "utf-8")
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
 
 
 def _bad(data: dict, lang: str, exc: InputError) -> int:
