@@ -111,8 +111,11 @@ def build_wheel() -> Path:
     result = subprocess.run(
         [sys.executable, "-P", "-m", "build", "--wheel", "--no-isolation", "--outdir", str(WHEEL_DIR), str(REPO)],
         capture_output=True, text=True, cwd=tempfile.gettempdir(),
-        # The browser's wheel carries no public address (see hatch_build.py).
-        env={k: v for k, v in os.environ.items() if k != "SSS_CHECKER_SITE_URL"},
+        # The browser's wheel carries no public address (see hatch_build.py), and
+        # hatchling's own fixed date whoever calls (a build inside the MkDocs step
+        # has SOURCE_DATE_EPOCH set, one outside it has not): the same files, the
+        # same wheel.
+        env={k: v for k, v in os.environ.items() if k not in ("SSS_CHECKER_SITE_URL", "SOURCE_DATE_EPOCH")},
     )
     if result.returncode != 0:
         raise RuntimeError("building the checker wheel failed:\n" + result.stdout[-2000:] + result.stderr[-2000:])

@@ -223,7 +223,7 @@ def test_the_verdict_stays_in_view_and_no_control_moves(sized, base_url, lang, s
         counts = page.inner_text("#sss-bar-counts")
         assert counts.startswith("2")
         page.click("#sss-bar-open")
-        page.wait_for_function("document.activeElement.id === 'sss-result-title'")
+        page.wait_for_function("() => document.activeElement.id === 'sss-result-title'")
         assert in_viewport(page, "#sss-result-title")
     else:
         assert page.is_hidden("#sss-bar")
@@ -314,7 +314,7 @@ def test_copy_link_copies_the_permalink(browser, base_url):
         page.goto(base_url + "en/checker/?deployment=online&email_system=gmail")
         wait_verdict(page, "supported")
         page.click("#sss-copy")
-        page.wait_for_function("document.getElementById('sss-copy-status').textContent !== ''")
+        page.wait_for_function("() => document.getElementById('sss-copy-status').textContent !== ''")
         assert page.inner_text("#sss-copy-status") == STRINGS["page.checker.copied"]["en"]
         assert page.evaluate("navigator.clipboard.readText()") == page.url
     finally:
@@ -450,12 +450,12 @@ def test_open_questions_are_said_and_asked_first(sized, base_url, engine, lang, 
     assert fill_count(STRINGS["page.checker.open_count"][lang], len(links)) in page.inner_text(where)
     # the link focuses its question
     page.click('#sss-verdict .sss-open-link[data-field="tenant"]')
-    page.wait_for_function("document.activeElement.id === 'sss-tenant'")
+    page.wait_for_function("() => document.activeElement.id === 'sss-tenant'")
     # answering it settles it, and the question does not move away
     before = page.locator("#sss-tenant").bounding_box()
     page.select_option("#sss-tenant", "other")
     wait_verdict(page, engine.evaluate({**config, "tenant": "other"}, lang).status)
-    page.wait_for_function("!document.querySelector('#sss-verdict .sss-open-link[data-field=\"tenant\"]')")
+    page.wait_for_function("() => !document.querySelector('#sss-verdict .sss-open-link[data-field=\"tenant\"]')")
     assert page.locator("#sss-tenant").bounding_box() == before
     # a question that opens later (the add-in, for another tenant) leaves the fold
     later = engine.evaluate({**config, "tenant": "other"}, lang).to_dict()["open_questions"]
@@ -532,7 +532,7 @@ def test_show_the_details_lands_below_the_header_and_the_verdict_leads_back(size
     page.goto(base_url + LANGS[lang] + "checker/?deployment=online&email_system=gmail&sync=email,appointments-contacts-tasks")
     wait_verdict(page, "unsupported")
     page.click("#sss-bar-open")
-    page.wait_for_function("document.activeElement.id === 'sss-result-title'")
+    page.wait_for_function("() => document.activeElement.id === 'sss-result-title'")
     page.wait_for_timeout(100)
     assert below_header(page, "#sss-result-title")
     # every answer in the verdict links back to its question
@@ -540,7 +540,7 @@ def test_show_the_details_lands_below_the_header_and_the_verdict_leads_back(size
     assert back.inner_text() == label("sync", lang)
     assert back.get_attribute("aria-label") == STRINGS["page.checker.back_to_answer"][lang].replace("{field}", label("sync", lang))
     back.click()
-    page.wait_for_function("document.activeElement.name === 'sync'")
+    page.wait_for_function("() => document.activeElement.name === 'sync'")
     page.wait_for_timeout(100)
     assert below_header(page, '#sss-q-sync')
     assert no_sideways_scroll(page)
@@ -593,7 +593,7 @@ def test_the_grid_fits_a_phone_in_a_few_screens_and_loses_nothing(browser, base_
     try:
         page = phone.new_page()
         page.goto(base_url + LANGS[lang] + "support-matrix/")
-        page.wait_for_function("document.querySelector('details.sss-grid-fold[data-ready]')")
+        page.wait_for_function("() => document.querySelector('details.sss-grid-fold[data-ready]')")
         height = page.evaluate("document.documentElement.scrollHeight")
         assert height < 6500, height  # 12,184 px before the grids folded and the rows became cards
         rows = page.locator("table.sss-grid tbody tr").count()
@@ -785,7 +785,7 @@ def test_the_phone_bar_and_the_panel_say_under_which_answers_the_status_holds(si
     page.goto(base_url + LANGS[lang] + "checker/?" + query)
     wait_verdict(page, final["status"])
     if not final["open_questions"]:
-        page.wait_for_function("document.getElementById('sss-bar-holds').hidden")
+        page.wait_for_function("() => document.getElementById('sss-bar-holds').hidden")
         assert page.inner_text("#sss-bar-status").endswith(STRINGS["status." + final["status"]][lang])
     assert not page.errors
 
