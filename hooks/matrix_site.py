@@ -61,8 +61,13 @@ def on_config(config, **kwargs):
 _STAGING = ".next"
 
 
-def _publish_served(config) -> None:
-    staging = Path(config.site_dir)
+def _publish_staging() -> None:
+    staging = _state.get("staging")
+    if staging and Path(staging).is_dir():
+        _publish_served(Path(staging))
+
+
+def _publish_served(staging: Path) -> None:
     served = staging.with_name(staging.name[:-len(_STAGING)])
     if not _exchange(staging, served):
         old = served.with_name(served.name + ".old")
@@ -90,6 +95,11 @@ def on_serve(server, config, builder, **kwargs):
     Whatever breaks a rebuild, say what and where, and keep serving the last
     good pages (see on_config)."""
     build_once = server.builder
+    # The staging folder holds the whole site only once a build has returned:
+    # mkdocs-static-i18n builds the other languages, and the reader hook splits
+    # the search index, from their own on_post_build, after this hook's. So it
+    # is published here, after the first build and after each good rebuild.
+    _publish_staging()
 
     def keep_serving():
         try:
@@ -97,6 +107,8 @@ def on_serve(server, config, builder, **kwargs):
         except Exception as exc:  # noqa: BLE001  (any failure: the server must keep answering)
             print(describe(exc), file=sys.stderr)
             print("the site could not be rebuilt; still serving the last good pages", file=sys.stderr)
+        else:
+            _publish_staging()
 
     server.builder = keep_serving
     return server
@@ -179,8 +191,6 @@ def on_post_page(output, page, config, **kwargs):
 def on_post_build(config, **kwargs):
     try:
         _finish(config)
-        if _serving() and config.site_dir.endswith(_STAGING):  # the whole site, every language
-            _publish_served(config)
     finally:
         _unlock()
 

@@ -95,6 +95,9 @@ def server(tmp_path):
     server = Server(root)
     try:
         server.wait_for(lambda: "Notes" in server.get("en/notes/"), "the first build")
+        # every language is served, the root one too (it once went missing: the
+        # served folder was swapped in before the other languages were built)
+        assert 'lang="pt-BR"' in server.get("notes/") and 'lang="pt-BR"' in server.get("")
         yield server
     finally:
         server.stop()
