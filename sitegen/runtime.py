@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -142,12 +143,21 @@ def build_snapshot(wheel: Path) -> Path:
     digest.update(maker.read_bytes() + SNAPSHOT_CODEC.read_bytes())
     out = WHEEL_DIR / "snapshot.ssz"
     stamp = WHEEL_DIR / ".snapshot-inputs"
-    if out.exists() and out.with_name(out.name + ".gz").exists() and stamp.exists() \
-            and stamp.read_text() == digest.hexdigest():
+    if out.exists() and out.with_name(out.name + ".gz").exists() and out.with_name("snapshot.json").exists() \
+            and stamp.exists() and stamp.read_text() == digest.hexdigest():
         return out
     result = subprocess.run(["node", str(maker), str(wheel), str(out)], capture_output=True, text=True, cwd=REPO)
     if result.returncode != 0:
         raise RuntimeError("making the Pyodide snapshot failed:\n" + result.stderr[-2000:])
+    # What the maker zeroed (free memory, the stack below its pointer), kept
+    # beside the snapshot for the manifest; a runtime whose allocator it could
+    # not walk gives a larger snapshot, said here rather than found later.
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    cleared = summary.get("cleared", {})
+    if cleared.get("kept"):
+        print(f"snapshot: free memory not cleared ({cleared['kept']}): "
+              f"{summary['packed']:,} bytes to download and restore instead of fewer", file=sys.stderr)
+    write_text_if_changed(out.with_name("snapshot.json"), json.dumps(cleared, sort_keys=True) + "\n")
     # The same bytes the site's precompression would write beside it (sitegen.publish).
     import gzip
 
@@ -299,6 +309,8 @@ def place_checker_assets(docs: Path = DOCS) -> Path:
         # The packed snapshot; "snapshot" + ".gz" beside it for hosts that do not compress.
         "snapshot": placed[snapshot], "snapshot_gz": placed[snapshot_gz],
         "snapshot_bytes": snapshot_gz.stat().st_size, "snapshot_size": snapshot.stat().st_size,
+        # Bytes of the snapshot's memory zeroed before packing: {"free", "stack"}, or "kept" and why not.
+        "snapshot_cleared": json.loads(snapshot.with_name("snapshot.json").read_text()),
         "stdlib": placed[stdlib], "stdlib_size": stdlib.stat().st_size,
         "stdlib_bytes": stdlib.with_name(stdlib.name + ".gz").stat().st_size,
         "wheel_bytes": wheel.stat().st_size,

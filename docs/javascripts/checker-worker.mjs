@@ -6,12 +6,13 @@
 // Protocol: {id, request: JSON string} in, {id, response: JSON string} out;
 // {type: "progress", loaded, total} (bytes of the runtime) while loading;
 // {type: "ready", via: "snapshot" | "plain", path (the way chosen), reason,
-//  compiled} once loaded (via differs from path only when the snapshot failed);
+//  compiled, timings: {moment: ms since the epoch}} once loaded (via differs
+//  from path only when the snapshot failed);
 // {type: "failed", error} if loading failed or stalled.
 //
 // The worker's own address may say which way to start: ?path=snapshot or
 // ?path=plain (the tests and the bench use it); otherwise the line decides.
-import { loadRuntime, stalled, stopWatchdog } from "./runtime-loader.mjs";
+import { loadRuntime, mark, stalled, stopWatchdog, timings } from "./runtime-loader.mjs";
 
 const forced = new URL(import.meta.url).searchParams.get("path") || "";
 const queue = [];
@@ -75,7 +76,8 @@ async function start() {
   await Promise.race([useServedRules(state), stalled]);
   stopWatchdog();
   serve(state);
-  self.postMessage({ type: "ready", via: state.via, path: state.chosen, reason: state.reason, compiled: state.compiled });
+  mark("ready");
+  self.postMessage({ type: "ready", via: state.via, path: state.chosen, reason: state.reason, compiled: state.compiled, timings });
   queue.splice(0).forEach((message) => handle(message));
 }
 

@@ -281,6 +281,7 @@ function startWorker() {
       root.dataset.runtimePath = message.path || "";
       root.dataset.runtimeReason = message.reason || "";
       root.dataset.runtimeCompiled = message.compiled || "";
+      markRuntime(message.timings);
       clearTimeout(stallTimer);
       // The line stays (saying so), so nothing below it moves.
       runtime.classList.add("sss-ready");
@@ -300,6 +301,16 @@ function startWorker() {
   window.sssEarly = null;
   // A last resort for a runtime that neither loads nor fails.
   setTimeout(() => { if (!ready && !runtime.classList.contains("sss-failed")) failed("timeout"); }, 120_000);
+}
+
+// The worker's moments of the start as this page's User Timing marks
+// ("sss-runtime-wasm-compiled", …), for the bench's breakdown.
+function markRuntime(timings) {
+  if (!timings || typeof timings !== "object") return;
+  for (const [name, epochMs] of Object.entries(timings)) {
+    const at = epochMs - performance.timeOrigin;
+    if (Number.isFinite(at) && at >= 0) performance.mark("sss-runtime-" + name, { startTime: at });
+  }
 }
 
 function failed(reason) {

@@ -31,6 +31,16 @@ const JUDGE_MS = 300;
 const JUDGE_BYTES = 400_000;
 const inflates = typeof DecompressionStream === "function";
 
+// ---- where the time goes -------------------------------------------------------------------
+// Moments of the start, in milliseconds since the epoch (the page turns them
+// into its own User Timing marks, "sss-runtime-<name>", for the bench). Each
+// is kept the first time it happens.
+export const timings = {};
+export function mark(name) {
+  timings[name] ??= performance.timeOrigin + performance.now();
+}
+mark("worker");
+
 // ---- the watchdog that turns a stall into a failure ------------------------------------
 let watchdog = null;
 let downloading = 0;
@@ -68,10 +78,11 @@ function counted(bytes) {
 // The manifest first; everything else is named in it.
 export const manifest = watched(fetch(new URL("checker/manifest.json", assets)).then((response) => {
   if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
-  return response.json();
+  return response.json().then((m) => { mark("manifest"); return m; });
 }));
 manifest.catch(() => {});
 const pyodideModule = watched(manifest.then((m) => import(new URL(m.runtime + "pyodide.mjs", assets))));
+pyodideModule.then(() => mark("pyodide-mjs"), () => {});
 const codec = watched(import("./checker-snapshot.mjs"));
 [pyodideModule, codec].forEach((p) => p.catch(() => {}));
 
@@ -168,13 +179,17 @@ function startWasm(m) {
   const sample = { bytes: 0, from: 0 };
   const started = performance.now();
   const watch = (ratio) => (size) => {
-    if (!sample.from) sample.from = performance.now();
+    if (!sample.from) {
+      sample.from = performance.now();
+      mark("wasm-first-bytes");
+    }
     sample.bytes += size * ratio;
     const ms = performance.now() - started;
     if (ms >= JUDGE_MS || sample.bytes >= JUDGE_BYTES) {
       // bytes per second on the wire, from the first chunk on (the round trip aside)
       const seconds = Math.max(performance.now() - sample.from, 1) / 1000;
       judged({ bytesPerSecond: sample.bytes / seconds, sampled: Math.round(sample.bytes), ms: Math.round(ms) });
+      mark("line-judged");
     }
   };
   const first = get(runtime.wasm_plain).then((response) => {
@@ -199,11 +214,13 @@ function startWasm(m) {
   const bytes = chosen.then(async ({ body }) => {
     const wasm = await readAll(body, runtime.wasm_plain);
     if (wasm.length !== runtime.wasm_size) throw new Error(`${runtime.wasm_plain}: ${wasm.length} bytes, expected ${runtime.wasm_size}`);
+    mark("wasm-bytes");
     judged({ bytesPerSecond: Infinity, sampled: wasm.length, ms: Math.round(performance.now() - started) });
     return wasm;
   });
   const module = chosen.then(({ response }) =>
     response ? WebAssembly.compileStreaming(response) : bytes.then((wasm) => WebAssembly.compile(wasm)));
+  module.then(() => mark("wasm-compiled"), () => {});
   bytes.catch(unjudged); // a broken wasm fails the start at once
   const checked = Promise.all([module, bytes]).then(([compiled, wasm]) => ({ compiled, wasm }));
   [first, chosen, bytes, module, checked, line].forEach((p) => p.catch(() => {}));
@@ -223,7 +240,9 @@ function interceptWasm(indexURL, wasm) {
     const response = await source;
     if (response !== marker) return instantiateStreaming(response, imports);
     const module = await wasm.module;
-    return { module, instance: await WebAssembly.instantiate(module, imports) };
+    const instance = await WebAssembly.instantiate(module, imports);
+    mark("wasm-instantiated");
+    return { module, instance };
   };
 }
 
@@ -232,7 +251,9 @@ async function loadModuleFactory(runtime) {
   const text = await new Response(await download(runtime.module, { gzipped: true })).text();
   const url = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
   try {
-    return (await import(url)).default;
+    const factory = (await import(url)).default;
+    mark("pyodide-asm-mjs");
+    return factory;
   } finally {
     URL.revokeObjectURL(url);
   }
@@ -281,7 +302,12 @@ function importAll(pyodide, modules) {
 async function fromSnapshot(m, indexURL, files, host, modules) {
   const name = host.hostCompresses ? m.snapshot : m.snapshot_gz;
   const packed = download("checker/" + name, { gzipped: !host.hostCompresses }).then((s) => readAll(s, name));
-  const snapshot = Promise.all([packed, files.wasm.bytes, codec]).then(([p, wasm, { unpack }]) => unpack(p, wasm));
+  packed.then(() => mark("snapshot-bytes"), () => {});
+  const snapshot = Promise.all([packed, files.wasm.bytes, codec]).then(([p, wasm, { unpack }]) => {
+    const memory = unpack(p, wasm);
+    mark("snapshot-unpacked");
+    return memory;
+  });
   // loadPyodide takes this promise only once the module is in: a snapshot that
   // fails before that must not surface as an unhandled rejection (the caller
   // still gets the error, through loadPyodide, and starts the plain way).
@@ -293,7 +319,10 @@ async function fromSnapshot(m, indexURL, files, host, modules) {
     files.wasm.checked.then(() => new Promise(() => {})), // fails fast on a bad wasm
     stalled,
   ]);
-  return { pyodide, modules: importAll(pyodide, modules), stdlib: false };
+  mark("python-started");
+  const imported = importAll(pyodide, modules);
+  mark("imported");
+  return { pyodide, modules: imported, stdlib: false };
 }
 
 // Start Python from the trimmed standard library, install the wheel, import.
@@ -303,10 +332,14 @@ async function fromPlain(m, indexURL, files, host, modules) {
   wheel.catch(() => {}); // awaited below, after Python starts: its error is thrown there
   const { loadPyodide } = await pyodideModule;
   const url = URL.createObjectURL(new Blob([await stdlib]));
+  mark("stdlib-bytes");
   const pyodide = await Promise.race([loadPyodide(runtimeOptions(m, indexURL, { factory: await files.factory }, url)), stalled]);
+  mark("python-started");
   URL.revokeObjectURL(url);
   pyodide.unpackArchive(await wheel, "wheel");
-  return { pyodide, modules: importAll(pyodide, modules), stdlib: true };
+  const imported = importAll(pyodide, modules);
+  mark("imported");
+  return { pyodide, modules: imported, stdlib: true };
 }
 
 function trimmedStdlib(m, host) {
@@ -367,6 +400,7 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
   let whole = null;
   return {
     ...state,
+    timings,
     manifest: m,
     chosen: choice.path,
     reason: choice.reason,
