@@ -23,6 +23,7 @@ from mkdocs.plugins import event_priority
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from sitegen.text import inert_json  # noqa: E402
 from tooling.matrix import lang_prefix  # noqa: E402
 
 _strings_cache: dict = {}
@@ -78,6 +79,12 @@ def _localize_theme(config) -> dict:
 
 def on_page_context(context, page, config, nav):
     context.update(_localize_theme(config))
+    if page and page.meta and page.meta.get("sss_worker"):
+        # The runtime's manifest, handed to the worker from <head> (overrides/main.html):
+        # the worker then asks for the runtime at once instead of for the manifest first.
+        manifest = Path(config["docs_dir"]) / "assets" / "checker" / "manifest.json"
+        context["sss_runtime_manifest"] = inert_json(manifest.read_text(encoding="utf-8").strip()) \
+            if manifest.is_file() else None
     return context
 
 
@@ -106,8 +113,27 @@ def _point_search_at_language(output: str, config) -> str:
                             output, count=1)
 
 
+_CONFIG_SEARCH = re.compile(r'(<script id="__config" type="application/json">\{[^<]*?"search": "[^"]*/workers/)'
+                            r'(search\.[0-9a-f]{8}\.min\.js)(")')
+
+
+def _start_search_later(output: str, page) -> str:
+    """On a page that starts Python in a worker (front matter `sss_worker`, or
+    `sss_search: later` where the page's script starts it), the theme's search
+    worker is started once the page's engine has answered or is ready:
+    the theme creates docs/assets/javascripts/workers/sss-search-later.js,
+    which loads the theme's worker (named after its "?") then."""
+    if not (page and page.meta and (page.meta.get("sss_worker") or page.meta.get("sss_search") == "later")):
+        return output
+    changed, count = _CONFIG_SEARCH.subn(lambda m: m.group(1) + "sss-search-later.js?" + m.group(2) + m.group(3),
+                                         output, count=1)
+    if count != 1:
+        raise RuntimeError(f"{page.file.src_uri}: the theme's config names no search worker to start later")
+    return changed
+
+
 def on_post_page(output, page, config):
-    return _point_search_at_language(output, config)
+    return _start_search_later(_point_search_at_language(output, config), page)
 
 
 # The "not found" page is rendered once per language with the alternates the

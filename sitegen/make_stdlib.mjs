@@ -48,6 +48,23 @@ with zipfile.ZipFile(source_zip) as full, zipfile.ZipFile("/tmp/compiled.zip", "
         code = compile(source, source_zip + "/" + name, "exec", dont_inherit=True, optimize=2)
         info = zipfile.ZipInfo(name + "c", full.getinfo(name).date_time)
         out.writestr(info, bytes(bx._code_to_hash_pyc(code, importlib.util.source_hash(source), False)))
+    # The checker itself, compiled the same way (docstrings and all: its help
+    # texts stay), with its data files, from the wheel installed above: the
+    # plain start then needs neither the wheel nor a compile.
+    import checker, os
+    package = os.path.dirname(checker.__file__)
+    for name in sorted(os.listdir(package)):
+        path = os.path.join(package, name)
+        if not os.path.isfile(path):
+            continue
+        data = open(path, "rb").read()
+        info = zipfile.ZipInfo("checker/" + name + ("c" if name.endswith(".py") else ""), (2020, 2, 2, 0, 0, 0))
+        if name.endswith(".py"):
+            code = compile(data, source_zip + "/checker/" + name, "exec", dont_inherit=True)
+            data = bytes(bx._code_to_hash_pyc(code, importlib.util.source_hash(data), False))
+        elif name.endswith(".pyc"):
+            continue
+        out.writestr(info, data)
 `);
 await writeFile(outZip, pyodide.FS.readFile("/tmp/compiled.zip"));
 process.stdout.write(used);

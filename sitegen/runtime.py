@@ -157,7 +157,9 @@ def build_snapshot(wheel: Path) -> Path:
     if cleared.get("kept"):
         print(f"snapshot: free memory not cleared ({cleared['kept']}): "
               f"{summary['packed']:,} bytes to download and restore instead of fewer", file=sys.stderr)
-    write_text_if_changed(out.with_name("snapshot.json"), json.dumps(cleared, sort_keys=True) + "\n")
+    write_text_if_changed(out.with_name("snapshot.json"),
+                          json.dumps({"bytes": summary["bytes"], "heap_offset": summary["bytes"] - summary["memory"],
+                                      "cleared": cleared}, sort_keys=True) + "\n")
     # The same bytes the site's precompression would write beside it (sitegen.publish).
     import gzip
 
@@ -190,7 +192,7 @@ def build_stdlib(wheel: Path) -> Path:
         raise RuntimeError(f"finding the standard library the checker uses needs the sample exports "
                            f"{', '.join(missing)}, which are missing")
     digest = hashlib.sha256(wheel.read_bytes())
-    for path in [RUNTIME / "package.json", maker, driver, *exports]:
+    for path in [RUNTIME / "package.json", maker, driver, Path(__file__), *exports]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     out = WHEEL_DIR / "stdlib.zip"
     stamp = WHEEL_DIR / ".stdlib-inputs"
@@ -230,6 +232,13 @@ def build_stdlib(wheel: Path) -> Path:
             elif info.filename in used:
                 pyc = pycs.getinfo(info.filename + "c")
                 trimmed.writestr(pyc, pycs.read(pyc), compress_type=zipfile.ZIP_STORED)
+        # and the checker, compiled, with its rules (make_stdlib.mjs)
+        package = [info for info in pycs.infolist() if info.filename.startswith("checker/")]
+        if not any(info.filename == "checker/engine.pyc" for info in package):
+            raise RuntimeError("finding the standard library the checker uses failed: the checker was not compiled")
+        trimmed.writestr(zipfile.ZipInfo("checker/", (2020, 2, 2, 0, 0, 0)), b"", compress_type=zipfile.ZIP_STORED)
+        for info in package:
+            trimmed.writestr(info, pycs.read(info), compress_type=zipfile.ZIP_STORED)
     compiled.unlink()
     gz = out.with_name(out.name + ".gz")
     gz.with_name(gz.name + ".tmp").write_bytes(gzip.compress(tmp.read_bytes(), compresslevel=9, mtime=0))
@@ -309,11 +318,16 @@ def place_checker_assets(docs: Path = DOCS) -> Path:
         # The packed snapshot; "snapshot" + ".gz" beside it for hosts that do not compress.
         "snapshot": placed[snapshot], "snapshot_gz": placed[snapshot_gz],
         "snapshot_bytes": snapshot_gz.stat().st_size, "snapshot_size": snapshot.stat().st_size,
-        # Bytes of the snapshot's memory zeroed before packing: {"free", "stack"}, or "kept" and why not.
-        "snapshot_cleared": json.loads(snapshot.with_name("snapshot.json").read_text()),
+        # Bytes of the snapshot's memory zeroed before packing: {"free", "stack"}, or "kept" and why not;
+        # and its length unpacked (the runtime starts before it arrives).
+        "snapshot_cleared": json.loads(snapshot.with_name("snapshot.json").read_text())["cleared"],
+        "snapshot_total": json.loads(snapshot.with_name("snapshot.json").read_text())["bytes"],
+        "snapshot_heap_offset": json.loads(snapshot.with_name("snapshot.json").read_text())["heap_offset"],
         "stdlib": placed[stdlib], "stdlib_size": stdlib.stat().st_size,
         "stdlib_bytes": stdlib.with_name(stdlib.name + ".gz").stat().st_size,
         "wheel_bytes": wheel.stat().st_size,
+        # The trimmed standard library holds the checker, compiled: the plain start needs no wheel.
+        "stdlib_has_checker": True,
         # The snapshot carries the wheel's rules: when they are the served
         # ones the worker need not fetch and load rules.json.
         "rules_sha256": hashlib.sha256(rules).hexdigest(),

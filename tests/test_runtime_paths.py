@@ -59,8 +59,9 @@ def test_the_trimmed_stdlib_runs_the_checker_the_org_check_and_the_cli(site, tmp
     with zipfile.ZipFile(trimmed) as zf, zipfile.ZipFile(whole) as wf:
         names = set(zf.namelist())
         assert len(names) < len(wf.namelist()) / 2
-    # on the wire (gzipped, compiled), under half the whole one (sources, deflated file by file)
-    assert manifest["stdlib_bytes"] < whole.stat().st_size / 2
+    # on the wire (gzipped, compiled), under half the whole one (sources, deflated file by file),
+    # with the checker it holds in place of the wheel
+    assert manifest["stdlib_bytes"] < whole.stat().st_size / 2 + manifest["wheel_bytes"]
     assert "argparse.pyc" in names and "csv.pyc" in names and not [n for n in names if n.endswith(".py")]
     assert not [n for n in names if n.startswith("sqlite3/")]
     assert (trimmed.with_name(trimmed.name + ".gz")).stat().st_size == manifest["stdlib_bytes"]
@@ -86,6 +87,8 @@ def test_the_trimmed_stdlib_runs_the_checker_the_org_check_and_the_cli(site, tmp
     assert result.returncode == 0, result.stderr[-3000:]
     got = json.loads(result.stdout.strip().splitlines()[-1])
     assert got["absent"], "a module outside the trimmed zip imported: the whole standard library is in use"
+    assert manifest["stdlib_has_checker"]
+    assert got["checker_file"].endswith(".zip/checker/engine.pyc"), got["checker_file"]  # compiled, from the zip
     assert [json.loads(r) for r in got["responses"]] == [json.loads(evaluate_json(r)) for r in requests]
     for lang, out in zip(LANGS, got["org"]):
         expected = cpython_org(lang, ORG_FILES)

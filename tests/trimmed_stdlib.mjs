@@ -1,7 +1,7 @@
 // The built site's trimmed standard library in use, in Pyodide under Node.js:
 // Python starts from that zip alone (the whole one is nowhere to be found),
-// the served wheel is installed, and the checker, the organization check and
-// the CLI run as the pages and a terminal run them.
+// the checker comes from that zip too (compiled), and the checker, the
+// organization check and the CLI run as the pages and a terminal run them.
 //
 //   node tests/trimmed_stdlib.mjs SITE_DIR JOBS_JSON
 //
@@ -9,7 +9,8 @@
 //             "org": [{"lang", "files": [[name, text], ...]}, ...],
 //             "cli": [{"argv": [...], "files": {path: text}}, ...]}
 // Prints one JSON object: {responses, org, cli: [{code, stdout, stderr}],
-// absent: whether a module outside the trimmed zip fails to import}. Exits 1
+// absent: whether a module outside the trimmed zip fails to import,
+// checker_file: where checker.engine came from}. Exits 1
 // if Python cannot start from the trimmed zip: there is no fallback here.
 import { mkdtemp, readFile, rm, writeFile, copyFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -34,8 +35,13 @@ try {
     packages: [],
     lockFileContents: { info: manifest.runtime_files.lock_info, packages: {} },
   });
-  const wheel = await readFile(site("assets/checker/" + manifest.wheel));
-  pyodide.unpackArchive(new Uint8Array(wheel.buffer, wheel.byteOffset, wheel.byteLength), "wheel");
+  // The zip holds the checker too (stdlib_has_checker), as the plain start
+  // uses it: no wheel; a site built before it did gets the wheel installed.
+  if (!manifest.stdlib_has_checker) {
+    const wheel = await readFile(site("assets/checker/" + manifest.wheel));
+    pyodide.unpackArchive(new Uint8Array(wheel.buffer, wheel.byteOffset, wheel.byteLength), "wheel");
+  }
+  const checkerFile = pyodide.runPython("import checker.engine\nchecker.engine.__file__");
   const engine = pyodide.pyimport("checker.engine");
   const responses = jobs.requests.map((r) => engine.evaluate_json(r));
   const orgmap = pyodide.pyimport("checker.orgmap");
@@ -70,7 +76,7 @@ try:
 except ImportError:
     absent = True
 absent`);
-  console.log(JSON.stringify({ responses, org, cli: JSON.parse(cli), absent }));
+  console.log(JSON.stringify({ responses, org, cli: JSON.parse(cli), absent, checker_file: checkerFile }));
 } finally {
   await rm(index, { recursive: true, force: true });
 }

@@ -151,18 +151,15 @@ export function pack(snapshot, wasm) {
   return out;
 }
 
-// Worker side: the snapshot again. `wasm` is the runtime's uncompressed module
-// (needed when the build packed against its data segments).
-export function unpack(packed, wasm) {
+function header(packed) {
   if (packed.length < HEADER || MAGIC.some((byte, i) => packed[i] !== byte)) throw new Error("snapshot: not in the site's format");
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
-  const total = view.getUint32(4, true);
-  const heapOffset = view.getUint32(8, true);
-  const withData = view.getUint32(12, true);
-  const count = view.getUint32(16, true);
+  const [total, heapOffset, withData, count] = [4, 8, 12, 16].map((at) => view.getUint32(at, true));
   if (withData > 1 || HEADER + 8 * count > packed.length) throw new Error("snapshot: a damaged header");
-  if (withData && !wasm) throw new Error("snapshot: needs the runtime's module");
-  const out = baseMemory(total, heapOffset, withData ? wasm : null);
+  return { view, total, heapOffset, withData, count };
+}
+
+function writeRuns(packed, { view, total, count }, out) {
   let at = HEADER + 8 * count;
   for (let i = 0; i < count; i++) {
     const offset = view.getUint32(HEADER + 8 * i, true);
@@ -173,4 +170,25 @@ export function unpack(packed, wasm) {
   }
   if (at !== packed.length) throw new Error("snapshot: trailing bytes");
   return out;
+}
+
+// The snapshot again, from the wasm's bytes. `wasm` is the runtime's
+// uncompressed module (needed when the build packed against its data segments).
+export function unpack(packed, wasm) {
+  const head = header(packed);
+  if (head.withData && !wasm) throw new Error("snapshot: needs the runtime's module");
+  return writeRuns(packed, head, baseMemory(head.total, head.heapOffset, head.withData ? wasm : null));
+}
+
+// Worker side: the snapshot again, into `into`, which already holds the base
+// from `heapOffset` on: the memory of the runtime's instance as instantiated
+// (zeros and the data segments, before any of its code ran), copied there.
+export function unpackOnto(packed, into, heapOffset) {
+  const head = header(packed);
+  if (head.total !== into.length || head.heapOffset !== heapOffset) {
+    throw new Error(`snapshot: ${head.total} bytes from ${head.heapOffset}, not the ${into.length} from ${heapOffset} expected`);
+  }
+  into.fill(0, 0, heapOffset);
+  if (!head.withData) into.fill(0, heapOffset);
+  return writeRuns(packed, head, into);
 }

@@ -19,11 +19,13 @@ const queue = [];
 let handle = (message) => queue.push(message);
 self.onmessage = (event) => handle(event.data);
 
-// The rules in use: the snapshot carries the wheel's; the served ones replace
-// them only when they differ (a matrix edited since the wheel was built).
+// The rules in use: the snapshot and the trimmed standard library carry the
+// wheel's; the served ones replace them only when they differ (a matrix edited
+// since the wheel was built).
 async function useServedRules(state) {
   const m = state.manifest;
-  if (m.rules_sha256 && m.rules_sha256 === m.snapshot_rules_sha256 && state.via === "snapshot") return;
+  const packed = state.via === "snapshot" || m.stdlib_has_checker;
+  if (m.rules_sha256 && m.rules_sha256 === m.snapshot_rules_sha256 && packed) return;
   const bytes = await state.readAll("checker/" + m.rules);
   try {
     state.modules["checker.engine"].use_rules(new TextDecoder().decode(bytes));

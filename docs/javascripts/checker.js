@@ -286,7 +286,7 @@ function startWorker() {
       // The line stays (saying so), so nothing below it moves.
       runtime.classList.add("sss-ready");
       runtimeText.textContent = S["page.checker.ready"];
-      update({ initial: true });
+      update({ initial: true }).finally(startSearch);
     } else if (message.type === "failed") {
       failed(message.error);
     } else if (pending.has(message.id)) {
@@ -313,7 +313,20 @@ function markRuntime(timings) {
   }
 }
 
+// The theme's search worker waits for the engine's first answer (its index
+// takes CPU the answer needs more): docs/assets/javascripts/workers/sss-search-later.js.
+let searchStarted = false;
+function startSearch() {
+  if (searchStarted) return;
+  searchStarted = true;
+  if (typeof BroadcastChannel !== "function") return; // it starts on its own then
+  const channel = new BroadcastChannel("sss-search");
+  channel.postMessage("start");
+  channel.close();
+}
+
 function failed(reason) {
+  startSearch();
   ready = false;
   clearTimeout(stallTimer);
   runtime.hidden = false;

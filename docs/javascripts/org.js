@@ -71,6 +71,7 @@ function startWorker() {
       runtime.classList.remove("sss-failed");
       runtime.textContent = S["page.checker.ready"];
       root.dataset.ready = "true";
+      startSearch();
       return;
     }
     if (msg.type === "failed") return failed(msg.error);
@@ -106,7 +107,20 @@ function restartWorker(reason) {
   startWorker();
 }
 
+// The theme's search worker waits for the engine (its index takes CPU the
+// start needs more): docs/assets/javascripts/workers/sss-search-later.js.
+let searchStarted = false;
+function startSearch() {
+  if (searchStarted) return;
+  searchStarted = true;
+  if (typeof BroadcastChannel !== "function") return; // it starts on its own then
+  const channel = new BroadcastChannel("sss-search");
+  channel.postMessage("start");
+  channel.close();
+}
+
 function failed(error) {
+  startSearch();
   runtime.hidden = false;
   runtime.classList.add("sss-failed");
   runtime.textContent = fill(S["page.org.failed"], { error });

@@ -29,6 +29,10 @@ const RESTORE_S = 0.25;
 const PLAIN_START_S = 1.0;
 const JUDGE_MS = 300;
 const JUDGE_BYTES = 400_000;
+// A host that answers within this many milliseconds is near (the same machine,
+// the same network): the snapshot is asked for at once, beside the wasm, and
+// dropped if the line then proves slow.
+const NEAR_MS = 15;
 const inflates = typeof DecompressionStream === "function";
 
 // ---- where the time goes -------------------------------------------------------------------
@@ -75,11 +79,29 @@ function counted(bytes) {
   progress.report(progress.loaded, progress.total);
 }
 
-// The manifest first; everything else is named in it.
-export const manifest = watched(fetch(new URL("checker/manifest.json", assets)).then((response) => {
-  if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
-  return response.json().then((m) => { mark("manifest"); return m; });
-}));
+// The manifest first; everything else is named in it. A page that starts the
+// worker from <head> hands it over in its first message (the worker's address
+// then says manifest=page); otherwise it is fetched.
+function manifestFromPage() {
+  return new Promise((resolve, reject) => {
+    self.addEventListener("message", function take(event) {
+      if (!event.data || event.data.type !== "sss-manifest") return;
+      event.stopImmediatePropagation(); // not a request for the worker's own handler
+      self.removeEventListener("message", take);
+      const m = event.data.manifest;
+      if (m && typeof m === "object" && typeof m.runtime === "string" && m.runtime_files) resolve(m);
+      else reject(new Error("the page's manifest is not one"));
+    });
+  });
+}
+function fetchManifest() {
+  return fetch(new URL("checker/manifest.json", assets)).then((response) => {
+    if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
+    return response.json();
+  });
+}
+const fromPage = typeof self.location === "object" && new URL(self.location.href).searchParams.get("manifest") === "page";
+export const manifest = watched((fromPage ? manifestFromPage() : fetchManifest()).then((m) => { mark("manifest"); return m; }));
 manifest.catch(() => {});
 const pyodideModule = watched(manifest.then((m) => import(new URL(m.runtime + "pyodide.mjs", assets))));
 pyodideModule.then(() => mark("pyodide-mjs"), () => {});
@@ -130,7 +152,7 @@ async function get(name, init) {
 }
 
 async function download(name, options = {}) {
-  return countedBody(await get(name), name, options);
+  return countedBody(await get(name, options.signal ? { signal: options.signal } : undefined), name, options);
 }
 
 // Inflated if it is gzip (a host that labels .gz files Content-Encoding: gzip
@@ -160,6 +182,20 @@ async function inflateIfGzip(stream) {
   return head[0] === 0x1f && head[1] === 0x8b ? whole.pipeThrough(new DecompressionStream("gzip")) : whole;
 }
 
+async function drain(stream, name) {
+  const reader = stream.getReader();
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return size;
+      size += value.byteLength;
+    }
+  } catch (error) {
+    throw new Error(`${name}: ${error.message}`);
+  }
+}
+
 async function readAll(stream, name) {
   try {
     return new Uint8Array(await new Response(stream).arrayBuffer());
@@ -178,6 +214,7 @@ function startWasm(m) {
   const line = new Promise((resolve, reject) => { judged = resolve; unjudged = reject; });
   const sample = { bytes: 0, from: 0 };
   const started = performance.now();
+  let headersMs = Infinity;
   const watch = (ratio) => (size) => {
     if (!sample.from) {
       sample.from = performance.now();
@@ -193,6 +230,7 @@ function startWasm(m) {
     }
   };
   const first = get(runtime.wasm_plain).then((response) => {
+    headersMs = performance.now() - started;
     const encoding = (response.headers.get("Content-Encoding") || "").toLowerCase();
     const type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
     if (!inflates || (encoding && encoding !== "identity")) return { response, encoding, type };
@@ -211,11 +249,14 @@ function startWasm(m) {
     const body = await download(runtime.wasm, { gzipped: true, onChunk: watch(1) });
     return { body, encoding: "gzip (inflated here)", streaming: false, response: null, hostCompresses: false };
   });
-  const bytes = chosen.then(async ({ body }) => {
-    const wasm = await readAll(body, runtime.wasm_plain);
-    if (wasm.length !== runtime.wasm_size) throw new Error(`${runtime.wasm_plain}: ${wasm.length} bytes, expected ${runtime.wasm_size}`);
+  // The bytes themselves are kept only where the module is compiled from them;
+  // beside a streaming compile they are counted and dropped.
+  const bytes = chosen.then(async ({ body, streaming }) => {
+    const wasm = streaming ? null : await readAll(body, runtime.wasm_plain);
+    const size = streaming ? await drain(body, runtime.wasm_plain) : wasm.length;
+    if (size !== runtime.wasm_size) throw new Error(`${runtime.wasm_plain}: ${size} bytes, expected ${runtime.wasm_size}`);
     mark("wasm-bytes");
-    judged({ bytesPerSecond: Infinity, sampled: wasm.length, ms: Math.round(performance.now() - started) });
+    judged({ bytesPerSecond: Infinity, sampled: size, ms: Math.round(performance.now() - started) });
     return wasm;
   });
   const module = chosen.then(({ response }) =>
@@ -224,7 +265,7 @@ function startWasm(m) {
   bytes.catch(unjudged); // a broken wasm fails the start at once
   const checked = Promise.all([module, bytes]).then(([compiled, wasm]) => ({ compiled, wasm }));
   [first, chosen, bytes, module, checked, line].forEach((p) => p.catch(() => {}));
-  return { module, bytes, checked, chosen, line };
+  return { module, bytes, checked, chosen, line, headersMs: () => headersMs };
 }
 
 // Pyodide fetches indexURL + "pyodide.asm.wasm" and instantiates it with
@@ -242,6 +283,7 @@ function interceptWasm(indexURL, wasm) {
     const module = await wasm.module;
     const instance = await WebAssembly.instantiate(module, imports);
     mark("wasm-instantiated");
+    if (wasm.onInstance) wasm.onInstance(instance);
     return { module, instance };
   };
 }
@@ -270,7 +312,7 @@ function decide(m, host, line, forced) {
   }
   // Bytes on the wire, gzipped sizes (a brotli host sends about a third less of both).
   const snapshotBytes = m.snapshot_bytes;
-  const plainBytes = m.stdlib_bytes + m.wheel_bytes;
+  const plainBytes = m.stdlib_bytes + (m.stdlib_has_checker ? 0 : m.wheel_bytes);
   const rate = line.bytesPerSecond;
   const snapshot = snapshotBytes / rate + RESTORE_S;
   const plain = plainBytes / rate + PLAIN_START_S;
@@ -299,23 +341,55 @@ function importAll(pyodide, modules) {
 
 // Restore the snapshot; Python starts with an empty standard library (nothing
 // in the snapshot's imports needs it) and gets the trimmed one later.
-async function fromSnapshot(m, indexURL, files, host, modules) {
+// The runtime needs the snapshot's length before it starts (its memory) and
+// its bytes only once started: it gets a zeroed array of that length at once,
+// starts while the snapshot downloads, and the snapshot is unpacked into that
+// array before the start is let finish.
+function snapshotDownload(m, host, signal, onChunk) {
   const name = host.hostCompresses ? m.snapshot : m.snapshot_gz;
-  const packed = download("checker/" + name, { gzipped: !host.hostCompresses }).then((s) => readAll(s, name));
+  const packed = download("checker/" + name, { gzipped: !host.hostCompresses, signal, onChunk }).then((s) => readAll(s, name));
   packed.then(() => mark("snapshot-bytes"), () => {});
-  const snapshot = Promise.all([packed, files.wasm.bytes, codec]).then(([p, wasm, { unpack }]) => {
-    const memory = unpack(p, wasm);
+  return packed;
+}
+
+async function fromSnapshot(m, indexURL, files, host, modules, early = null) {
+  const packed = early || snapshotDownload(m, host);
+  // The snapshot holds only what differs from the memory the runtime's
+  // instance starts with: that memory, copied as soon as it is instantiated
+  // (before any of its code runs), is the base the snapshot is unpacked onto.
+  const memory = new Uint8Array(m.snapshot_total);
+  const heapOffset = m.snapshot_heap_offset;
+  let based, unbased;
+  const base = new Promise((resolve, reject) => { based = resolve; unbased = reject; });
+  files.wasm.onInstance = (instance) => {
+    files.wasm.onInstance = null;
+    const live = instance.exports.memory && new Uint8Array(instance.exports.memory.buffer);
+    if (!live || live.length < memory.length - heapOffset) {
+      unbased(new Error("snapshot: the runtime's memory is not what it was built for"));
+      return;
+    }
+    memory.set(live.subarray(0, memory.length - heapOffset), heapOffset);
+    based();
+  };
+  const snapshot = Promise.all([packed, codec, base]).then(([p, { unpackOnto }]) => {
+    unpackOnto(p, memory, heapOffset);
     mark("snapshot-unpacked");
-    return memory;
   });
-  // loadPyodide takes this promise only once the module is in: a snapshot that
-  // fails before that must not surface as an unhandled rejection (the caller
-  // still gets the error, through loadPyodide, and starts the plain way).
+  // Awaited only once the module is in: a snapshot that fails before that must
+  // not surface as an unhandled rejection (the caller still gets the error,
+  // through loadPyodide, and starts the plain way).
   snapshot.catch(() => {});
   const { loadPyodide } = await pyodideModule;
-  const options = runtimeOptions(m, indexURL, { factory: await files.factory }, URL.createObjectURL(new Blob([])));
+  const factory = await files.factory;
+  const createPyodideModule = async (settings) => {
+    const module = await factory(settings);
+    mark("wasm-started");
+    await snapshot;
+    return module;
+  };
+  const options = runtimeOptions(m, indexURL, { factory: createPyodideModule }, URL.createObjectURL(new Blob([])));
   const pyodide = await Promise.race([
-    loadPyodide({ ...options, _loadSnapshot: snapshot }),
+    loadPyodide({ ...options, _loadSnapshot: Promise.resolve(memory) }),
     files.wasm.checked.then(() => new Promise(() => {})), // fails fast on a bad wasm
     stalled,
   ]);
@@ -328,7 +402,9 @@ async function fromSnapshot(m, indexURL, files, host, modules) {
 // Start Python from the trimmed standard library, install the wheel, import.
 async function fromPlain(m, indexURL, files, host, modules) {
   const stdlib = trimmedStdlib(m, host);
-  const wheel = download("checker/" + m.wheel).then((s) => readAll(s, m.wheel));
+  // The trimmed standard library holds the checker compiled (stdlib_has_checker);
+  // a site built before it did sends the wheel.
+  const wheel = m.stdlib_has_checker ? Promise.resolve(null) : download("checker/" + m.wheel).then((s) => readAll(s, m.wheel));
   wheel.catch(() => {}); // awaited below, after Python starts: its error is thrown there
   const { loadPyodide } = await pyodideModule;
   const url = URL.createObjectURL(new Blob([await stdlib]));
@@ -336,7 +412,8 @@ async function fromPlain(m, indexURL, files, host, modules) {
   const pyodide = await Promise.race([loadPyodide(runtimeOptions(m, indexURL, { factory: await files.factory }, url)), stalled]);
   mark("python-started");
   URL.revokeObjectURL(url);
-  pyodide.unpackArchive(await wheel, "wheel");
+  const packed = await wheel;
+  if (packed) pyodide.unpackArchive(packed, "wheel");
   const imported = importAll(pyodide, modules);
   mark("imported");
   return { pyodide, modules: imported, stdlib: true };
@@ -367,27 +444,43 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
   const runtime = m.runtime_files;
   const indexURL = new URL(m.runtime, assets).href;
   // Until the host and the line are known: the gzipped files of the plain way.
-  progress.total = runtime.bytes.wasm + runtime.bytes.module + m.stdlib_bytes + m.wheel_bytes;
+  progress.total = runtime.bytes.wasm + runtime.bytes.module + m.stdlib_bytes + (m.stdlib_has_checker ? 0 : m.wheel_bytes);
   progress.report(0, progress.total); // the page shows the download from its first moment
   const wasm = startWasm(m);
   const files = { wasm, factory: loadModuleFactory(runtime) };
   files.factory.catch(() => {});
   interceptWasm(indexURL, wasm);
   const host = await Promise.race([wasm.chosen, stalled]);
+  const wheelBytes = m.stdlib_has_checker ? 0 : m.wheel_bytes;
   const wire = host.hostCompresses
-    ? { wasm: runtime.wasm_size, snapshot: m.snapshot_size, plain: m.stdlib_size + m.wheel_bytes }
-    : { wasm: runtime.bytes.wasm, snapshot: m.snapshot_bytes, plain: m.stdlib_bytes + m.wheel_bytes };
+    ? { wasm: runtime.wasm_size, snapshot: m.snapshot_size, plain: m.stdlib_size + wheelBytes }
+    : { wasm: runtime.bytes.wasm, snapshot: m.snapshot_bytes, plain: m.stdlib_bytes + wheelBytes };
   progress.total = wire.wasm + runtime.bytes.module + wire.plain;
+  // A near host: the snapshot comes beside the wasm while the line is judged.
+  let early = null;
+  let earlyBytes = 0;
+  const dropEarly = new AbortController();
+  if (forced !== "plain" && wasm.headersMs() < NEAR_MS) {
+    early = snapshotDownload(m, host, dropEarly.signal, (size) => { earlyBytes += size; });
+    early.catch(() => {});
+  }
   const line = await Promise.race([wasm.line, stalled]);
   const choice = decide(m, host, line, forced);
+  if (early && choice.path !== "snapshot") {
+    dropEarly.abort();
+    early = null;
+    progress.loaded -= earlyBytes; // not part of the way taken
+  }
+  if (early) choice.reason += `; asked for beside the wasm (the host answered in ${Math.round(wasm.headersMs())} ms)`;
   progress.total = wire.wasm + runtime.bytes.module + (choice.path === "snapshot" ? wire.snapshot : wire.plain);
   const details = { compiled: host.streaming ? "streaming, from its own address" : "from bytes", encoding: host.encoding };
   let state;
   if (choice.path === "snapshot") {
     try {
-      state = { ...(await fromSnapshot(m, indexURL, files, host, modules)), via: "snapshot" };
+      state = { ...(await fromSnapshot(m, indexURL, files, host, modules, early)), via: "snapshot" };
     } catch (error) {
       // The plain way still answers; `via` says it was taken.
+      files.wasm.onInstance = null;
       console.warn("checker: starting without the snapshot:", error && error.message);
       await Promise.race([wasm.checked, stalled]);
       choice.reason += `; the snapshot failed (${String(error && error.message).slice(0, 120)})`;
