@@ -15,7 +15,9 @@ import os
 import shutil
 import subprocess
 import sys
+import re
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -247,3 +249,38 @@ def test_the_page_says_how_and_why_the_engine_started(context, base_url):
     page.wait_for_selector("#sss-checker[data-runtime-via]", timeout=READY)
     assert page.get_attribute("#sss-checker", "data-runtime-via") == "plain"
     page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
+
+
+def test_the_checker_page_hands_its_worker_the_manifest_and_searches_after_the_answer(context, precompressed_url):
+    """The worker starts from <head> with the manifest the page carries (no
+    request for manifest.json), and the theme's search worker is fetched only
+    once the engine's first verdict is on screen; search works then as on any
+    page."""
+    requests = []
+    context.on("request", lambda r: requests.append((r.url, time.time() * 1000)))
+    page = context.new_page()
+    page.goto(precompressed_url + "en/checker/?deployment=online&email_system=exchange-online&tenant=other",
+              wait_until="commit")
+    page.wait_for_function("() => performance.getEntriesByName('sss-first-verdict').length > 0", timeout=READY)
+    verdict = page.evaluate("performance.timeOrigin + performance.getEntriesByName('sss-first-verdict')[0].startTime")
+    assert page.get_attribute("#sss-checker", "data-runtime-via") == "snapshot"
+    search = lambda: [t for u, t in requests if "/workers/search." in u]  # noqa: E731
+    deadline = time.time() + 10
+    while not search() and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert search() and min(search()) >= verdict - 5, (search(), verdict)
+    assert not [u for u, _ in requests if u.endswith("/manifest.json")], requests
+    assert [u for u, _ in requests if "/workers/sss-search-later.js?search." in u]
+    page.click(".md-search__input")
+    page.keyboard.type("POP3")
+    page.wait_for_selector("li.md-search-result__item a.md-search-result__link", state="attached", timeout=30_000)
+
+
+def test_other_pages_keep_the_theme_search_worker(site):
+    """Only the pages that start Python defer the theme's search worker."""
+    for rel in ("index.html", "en/index.html", "en/support-matrix/index.html"):
+        html = (site / rel).read_text(encoding="utf-8")
+        assert re.search(r'"search": "[^"]*/workers/search\.[0-9a-f]{8}\.min\.js"', html), rel
+    for rel in ("checker/index.html", "en/checker/index.html", "org/index.html", "en/org/index.html"):
+        html = (site / rel).read_text(encoding="utf-8")
+        assert re.search(r'"search": "[^"]*/workers/sss-search-later\.js\?search\.[0-9a-f]{8}\.min\.js"', html), rel

@@ -29,10 +29,6 @@ const RESTORE_S = 0.25;
 const PLAIN_START_S = 1.0;
 const JUDGE_MS = 300;
 const JUDGE_BYTES = 400_000;
-// A host that answers within this many milliseconds is near (the same machine,
-// the same network): the snapshot is asked for at once, beside the wasm, and
-// dropped if the line then proves slow.
-const NEAR_MS = 15;
 const inflates = typeof DecompressionStream === "function";
 
 // ---- where the time goes -------------------------------------------------------------------
@@ -152,7 +148,7 @@ async function get(name, init) {
 }
 
 async function download(name, options = {}) {
-  return countedBody(await get(name, options.signal ? { signal: options.signal } : undefined), name, options);
+  return countedBody(await get(name), name, options);
 }
 
 // Inflated if it is gzip (a host that labels .gz files Content-Encoding: gzip
@@ -214,7 +210,6 @@ function startWasm(m) {
   const line = new Promise((resolve, reject) => { judged = resolve; unjudged = reject; });
   const sample = { bytes: 0, from: 0 };
   const started = performance.now();
-  let headersMs = Infinity;
   const watch = (ratio) => (size) => {
     if (!sample.from) {
       sample.from = performance.now();
@@ -230,7 +225,6 @@ function startWasm(m) {
     }
   };
   const first = get(runtime.wasm_plain).then((response) => {
-    headersMs = performance.now() - started;
     const encoding = (response.headers.get("Content-Encoding") || "").toLowerCase();
     const type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
     if (!inflates || (encoding && encoding !== "identity")) return { response, encoding, type };
@@ -265,7 +259,7 @@ function startWasm(m) {
   bytes.catch(unjudged); // a broken wasm fails the start at once
   const checked = Promise.all([module, bytes]).then(([compiled, wasm]) => ({ compiled, wasm }));
   [first, chosen, bytes, module, checked, line].forEach((p) => p.catch(() => {}));
-  return { module, bytes, checked, chosen, line, headersMs: () => headersMs };
+  return { module, bytes, checked, chosen, line };
 }
 
 // Pyodide fetches indexURL + "pyodide.asm.wasm" and instantiates it with
@@ -345,15 +339,15 @@ function importAll(pyodide, modules) {
 // its bytes only once started: it gets a zeroed array of that length at once,
 // starts while the snapshot downloads, and the snapshot is unpacked into that
 // array before the start is let finish.
-function snapshotDownload(m, host, signal, onChunk) {
+function snapshotDownload(m, host) {
   const name = host.hostCompresses ? m.snapshot : m.snapshot_gz;
-  const packed = download("checker/" + name, { gzipped: !host.hostCompresses, signal, onChunk }).then((s) => readAll(s, name));
+  const packed = download("checker/" + name, { gzipped: !host.hostCompresses }).then((s) => readAll(s, name));
   packed.then(() => mark("snapshot-bytes"), () => {});
   return packed;
 }
 
-async function fromSnapshot(m, indexURL, files, host, modules, early = null) {
-  const packed = early || snapshotDownload(m, host);
+async function fromSnapshot(m, indexURL, files, host, modules) {
+  const packed = snapshotDownload(m, host);
   // The snapshot holds only what differs from the memory the runtime's
   // instance starts with: that memory, copied as soon as it is instantiated
   // (before any of its code runs), is the base the snapshot is unpacked onto.
@@ -456,28 +450,14 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
     ? { wasm: runtime.wasm_size, snapshot: m.snapshot_size, plain: m.stdlib_size + wheelBytes }
     : { wasm: runtime.bytes.wasm, snapshot: m.snapshot_bytes, plain: m.stdlib_bytes + wheelBytes };
   progress.total = wire.wasm + runtime.bytes.module + wire.plain;
-  // A near host: the snapshot comes beside the wasm while the line is judged.
-  let early = null;
-  let earlyBytes = 0;
-  const dropEarly = new AbortController();
-  if (forced !== "plain" && wasm.headersMs() < NEAR_MS) {
-    early = snapshotDownload(m, host, dropEarly.signal, (size) => { earlyBytes += size; });
-    early.catch(() => {});
-  }
   const line = await Promise.race([wasm.line, stalled]);
   const choice = decide(m, host, line, forced);
-  if (early && choice.path !== "snapshot") {
-    dropEarly.abort();
-    early = null;
-    progress.loaded -= earlyBytes; // not part of the way taken
-  }
-  if (early) choice.reason += `; asked for beside the wasm (the host answered in ${Math.round(wasm.headersMs())} ms)`;
   progress.total = wire.wasm + runtime.bytes.module + (choice.path === "snapshot" ? wire.snapshot : wire.plain);
   const details = { compiled: host.streaming ? "streaming, from its own address" : "from bytes", encoding: host.encoding };
   let state;
   if (choice.path === "snapshot") {
     try {
-      state = { ...(await fromSnapshot(m, indexURL, files, host, modules, early)), via: "snapshot" };
+      state = { ...(await fromSnapshot(m, indexURL, files, host, modules)), via: "snapshot" };
     } catch (error) {
       // The plain way still answers; `via` says it was taken.
       files.wasm.onInstance = null;
