@@ -209,7 +209,12 @@ def checker_visit(context, url: str, line=None, measure_bytes=True) -> dict:
     page.wait_for_selector("#sss-checker[data-runtime-via]", timeout=60_000)
     runtime = page.eval_on_selector("#sss-checker", "e => ({via: e.dataset.runtimeVia, path: e.dataset.runtimePath, "
                                     "reason: e.dataset.runtimeReason, compiled: e.dataset.runtimeCompiled})")
-    out = {"engine": engine, "build": build, "page": page, "runtime": runtime, "load": max(before, load())}
+    # The worker's moments of the start (runtime-loader.mjs), as the page marked them.
+    moments = page.evaluate("Object.fromEntries(performance.getEntriesByType('mark')"
+                            ".filter((m) => m.name.startsWith('sss-runtime-'))"
+                            ".map((m) => [m.name.slice(12), m.startTime / 1000]))")
+    out = {"engine": engine, "build": build, "page": page, "runtime": runtime, "load": max(before, load()),
+           "moments": {**moments, "verdict": engine}}
     if transfers:
         verdict_wall = page.evaluate("performance.timeOrigin + performance.getEntriesByName('sss-first-verdict')[0].startTime")
         page.wait_for_load_state("networkidle")
@@ -251,6 +256,7 @@ def browser_figures(base: str, runs: int, plain_base: str) -> dict:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         fig: dict[str, list] = {}
         paths: dict[str, list] = {}
+        moments: dict[str, dict[str, list]] = {}
 
         def add(name, value, load_avg=None):
             fig.setdefault(name, []).append(value)
@@ -265,6 +271,8 @@ def browser_figures(base: str, runs: int, plain_base: str) -> dict:
             if measure_bytes:
                 add(name + ":bytes", got["bytes_before_verdict"])
             paths.setdefault(name, []).append(got["runtime"])
+            for moment, at in got["moments"].items():
+                moments.setdefault(name, {}).setdefault(moment, []).append(at)
             context.close()
             return got
 
@@ -302,6 +310,8 @@ def browser_figures(base: str, runs: int, plain_base: str) -> dict:
                 first["page"].close()
                 again = checker_visit(persistent, base + UNPUBLISHED_QUERY)
                 add("warm", again["engine"], again["load"])
+                for moment, at in again["moments"].items():
+                    moments.setdefault("warm", {}).setdefault(moment, []).append(at)
                 add("warm:bytes", again["bytes_total"])
                 paths.setdefault("warm", []).append(again["runtime"])
                 persistent.close()
@@ -332,6 +342,10 @@ def browser_figures(base: str, runs: int, plain_base: str) -> dict:
             out[name + "_bytes"] = int(statistics.median(fig[name + ":bytes"]))
         out["paths"] = {name: [f"{r['via']} ({r['compiled']}): {r['reason']}" for r in runs_]
                         for name, runs_ in paths.items()}
+        # Where the time to the engine's verdict went: each moment's median, in seconds from navigation.
+        out["moments"] = {name: dict(sorted(((moment, round(statistics.median(at), 3)) for moment, at in got.items()),
+                                            key=lambda item: item[1]))
+                          for name, got in moments.items() if name in ("loopback", "line", "line_snapshot", "line_plain", "warm")}
 
         # Other pages: bytes of the runtime they fetch (should be none).
         context = browser.new_context()
@@ -594,6 +608,10 @@ def main(argv=None) -> int:
         for name, reasons in results["paths"].items():
             for reason in reasons:
                 print(f"  {name}: {reason}")
+    if "moments" in results:
+        print("\nWhere the time went: the worker's moments (median seconds from navigation; see runtime-loader.mjs)")
+        for name, got in results["moments"].items():
+            print(f"  {name}: " + ", ".join(f"{moment} {at:.3f}" for moment, at in got.items()))
     results["load_average_end"] = os.getloadavg()
     print(f"\nload average at the start {results['load_average_start'][0]:.2f}, at the end {results['load_average_end'][0]:.2f} "
           f"(1 min; {os.cpu_count()} cores)")
