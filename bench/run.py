@@ -364,6 +364,11 @@ def browser_figures(base: str, runs: int, plain_base: str) -> dict:
         page = context.new_page()
         page.goto(base + "en/" + CHECKER_QUERY)
         mark_time(page, "sss-first-verdict")
+        # A reader reads the first verdict before changing an answer: meanwhile
+        # the worker warms up (checker.js warmUp()); without the pause the first
+        # hundred or so answers come while the runtime's code is still being
+        # optimized (p95 18 ms against 5 ms in one run).
+        page.wait_for_timeout(2000)
         before = load()
         samples = page.evaluate("""async (n) => {
             const select = document.getElementById("sss-email_system");

@@ -54,7 +54,12 @@ const el = (tag, attrs = {}, ...children) => {
 };
 const valueLabel = (field, value) => (Object.hasOwn(field.labels, String(value)) ? field.labels[String(value)] : String(value));
 const answerText = (field, value) => (Array.isArray(value) ? value : [value]).map((v) => valueLabel(field, v)).join(", ");
-const box = (id) => form.querySelector(`[data-field="${id}"]`);
+// The questions' boxes stay the same elements for the page's life: looked up once.
+const boxes = new Map();
+const box = (id) => {
+  if (!boxes.has(id)) boxes.set(id, form.querySelector(`[data-field="${id}"]`));
+  return boxes.get(id);
+};
 
 // ---- the query string (the URL contract) ------------------------------------
 // A partial address is a partial form: a missing answer is no error. Names and
@@ -174,9 +179,15 @@ function orderQuestions(openQuestions, config, status) {
   const key = `${config.deployment}|${config.email_system}`;
   if (key !== orderedFor) {
     orderedFor = key;
+    const wanted = new Map([[deciding, []], [more, []]]);
     for (const field of FIELDS) {
       if (FIRST.includes(field.id)) continue;
-      (open.includes(field.id) || field.id in config ? deciding : more).append(box(field.id));
+      wanted.get(open.includes(field.id) || field.id in config ? deciding : more).push(box(field.id));
+    }
+    // Moved only where the order changes: moving a box re-lays the whole form out.
+    for (const [container, nodes] of wanted) {
+      const held = [...container.children].filter((child) => child.classList.contains("sss-q"));
+      if (held.length !== nodes.length || held.some((node, i) => node !== nodes[i])) container.append(...nodes);
     }
   } else {
     for (const id of open) if (more.contains(box(id))) deciding.append(box(id));
@@ -286,7 +297,7 @@ function startWorker() {
       // The line stays (saying so), so nothing below it moves.
       runtime.classList.add("sss-ready");
       runtimeText.textContent = S["page.checker.ready"];
-      update({ initial: true }).finally(startSearch);
+      update({ initial: true }).finally(() => { startSearch(); warmUp(); });
     } else if (message.type === "failed") {
       failed(message.error);
     } else if (pending.has(message.id)) {
@@ -311,6 +322,25 @@ function markRuntime(timings) {
     const at = epochMs - performance.timeOrigin;
     if (Number.isFinite(at) && at >= 0) performance.mark("sss-runtime-" + name, { startTime: at });
   }
+}
+
+// Once the first answer is shown: the worker works out, while idle, the
+// answers one change away (each value of each question the form shows), so
+// the engine's hot code is optimized before the reader changes an answer.
+function warmUp() {
+  if (!worker) return;
+  const config = configFromForm();
+  if (!("deployment" in config && "email_system" in config)) return;
+  const requests = [];
+  for (let round = 0; round < 3; round++) {
+    for (const field of FIELDS) {
+      if (field.type === "multi" || !Array.isArray(field.values)) continue;
+      for (const value of field.values) {
+        requests.push(JSON.stringify({ config: { ...config, [field.id]: value }, lang: data.lang }));
+      }
+    }
+  }
+  worker.postMessage({ type: "warm", requests });
 }
 
 // The theme's search worker waits for the engine's first answer (its index
