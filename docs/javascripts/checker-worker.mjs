@@ -17,6 +17,7 @@
 import { loadRuntime, mark, stalled, stopWatchdog, timings } from "./runtime-loader.mjs";
 
 const forced = new URL(import.meta.url).searchParams.get("path") || "";
+const KEEP_AFTER_MS = 1500;
 const queue = [];
 let handle = (message) => queue.push(message);
 self.onmessage = (event) => handle(event.data);
@@ -98,6 +99,8 @@ async function start() {
   serve(state);
   mark("ready");
   self.postMessage({ type: "ready", via: state.via, path: state.chosen, reason: state.reason, compiled: state.compiled, timings });
+  // The runtime's files kept for the next visit, once the first answer is out.
+  setTimeout(() => state.keep(), KEEP_AFTER_MS);
   queue.splice(0).forEach((message) => handle(message));
 }
 

@@ -33,6 +33,7 @@ async function load() {
   }
   // Reading exports may need modules the snapshot left out of its empty standard library.
   await state.withStdlib();
+  setTimeout(() => state.keep(), 1500); // the runtime's files, for the next visit
   return state;
 }
 

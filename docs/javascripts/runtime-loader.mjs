@@ -136,10 +136,14 @@ function countedBody(response, name, { gzipped = false, onChunk = () => {} } = {
   return gzipped ? inflateIfGzip(stream) : stream;
 }
 
+// The browser's own fetch: Pyodide's request for the wasm is answered from the
+// module compiled here (interceptWasm), the loader's own requests never are.
+const realFetch = self.fetch.bind(self);
+
 async function get(name, init) {
   let response;
   try {
-    response = await watched(fetch(new URL(name, assets), init));
+    response = await watched(realFetch(new URL(name, assets), init));
   } catch (error) {
     throw new Error(`${name}: ${error.message}`);
   }
@@ -149,6 +153,71 @@ async function get(name, init) {
 
 async function download(name, options = {}) {
   return countedBody(await get(name), name, options);
+}
+
+// ---- this browser's copy of the runtime ------------------------------------------------
+// After a start, the files it took (the wasm, and the snapshot or the trimmed
+// standard library) are kept decoded in the browser's Cache Storage under their
+// content-named addresses; the next visit starts from them with no download,
+// no decoding and (for the wasm) Chromium's compiled code kept beside them.
+// Anything wrong with a kept file (missing, the wrong size) means the network
+// as usual; where Cache Storage is not offered (not a secure context) nothing
+// is kept.
+const STORE = "sss-runtime";
+const store = (async () => {
+  try {
+    return typeof caches === "object" && caches ? await caches.open(STORE) : null;
+  } catch {
+    return null;
+  }
+})();
+
+async function kept(name, size) {
+  const cache = await store;
+  if (!cache) return null;
+  try {
+    const response = await cache.match(new URL(name, assets).href);
+    if (!response) return null;
+    if (Number(response.headers.get("X-SSS-Size")) === size) return response;
+    await cache.delete(new URL(name, assets).href);
+  } catch {
+    // the storage is gone or unreadable: the network
+  }
+  return null;
+}
+
+async function keptBytes(name, size) {
+  const response = await kept(name, size);
+  if (!response) return null;
+  try {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length === size) return bytes;
+  } catch {
+    // unreadable: the network
+  }
+  return null;
+}
+
+// Keeps `files` ([name, size, type, bytes or a function giving them]) and drops
+// every other entry (files of earlier builds). Failures (quota, private
+// browsing) leave things as they were.
+async function keep(files) {
+  const cache = await store;
+  if (!cache) return;
+  try {
+    const wanted = new Set();
+    for (const [name, size, type, bytes, headers = {}] of files) {
+      const url = new URL(name, assets).href;
+      wanted.add(url);
+      if (await cache.match(url)) continue;
+      const body = typeof bytes === "function" ? await bytes() : bytes;
+      if (!body || body.byteLength !== size) continue;
+      await cache.put(url, new Response(body, { headers: { ...headers, "Content-Type": type, "X-SSS-Size": String(size) } }));
+    }
+    for (const request of await cache.keys()) if (!wanted.has(request.url)) await cache.delete(request);
+  } catch {
+    // not kept this time
+  }
 }
 
 // Inflated if it is gzip (a host that labels .gz files Content-Encoding: gzip
@@ -224,14 +293,20 @@ function startWasm(m) {
       mark("line-judged");
     }
   };
-  const first = get(runtime.wasm_plain).then((response) => {
+  const keptWasm = kept(runtime.wasm_plain, runtime.wasm_size);
+  const first = keptWasm.then((response) => response ? { response, encoding: "", type: "application/wasm", kept: true } : get(runtime.wasm_plain).then((response) => {
     const encoding = (response.headers.get("Content-Encoding") || "").toLowerCase();
     const type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
     if (!inflates || (encoding && encoding !== "identity")) return { response, encoding, type };
     response.body.cancel().catch(() => {});
     return { response: null, encoding: "", type };
-  });
-  const chosen = first.then(async ({ response, encoding, type }) => {
+  }));
+  const chosen = first.then(async ({ response, encoding, type, kept: fromStore }) => {
+    if (fromStore) {
+      // (whether the host compresses was kept with it)
+      const hostCompresses = response.headers.get("X-SSS-Host-Compresses") === "true";
+      return { body: null, encoding: "none (kept in this browser)", streaming: true, response, hostCompresses, kept: true };
+    }
     if (response) {
       // Decoded bytes arrive; on the wire they were about the gzip ratio of them.
       const ratio = runtime.bytes.wasm / runtime.wasm_size;
@@ -245,7 +320,11 @@ function startWasm(m) {
   });
   // The bytes themselves are kept only where the module is compiled from them;
   // beside a streaming compile they are counted and dropped.
-  const bytes = chosen.then(async ({ body, streaming }) => {
+  const bytes = chosen.then(async ({ body, streaming, kept: fromStore }) => {
+    if (fromStore) {
+      judged({ bytesPerSecond: Infinity, sampled: 0, ms: 0, kept: true });
+      return null;
+    }
     const wasm = streaming ? null : await readAll(body, runtime.wasm_plain);
     const size = streaming ? await drain(body, runtime.wasm_plain) : wasm.length;
     if (size !== runtime.wasm_size) throw new Error(`${runtime.wasm_plain}: ${size} bytes, expected ${runtime.wasm_size}`);
@@ -283,7 +362,15 @@ function interceptWasm(indexURL, wasm) {
 }
 
 // Pyodide's JavaScript half, gzipped, imported from memory.
-async function loadModuleFactory(runtime) {
+// From a host that compresses: imported from its own address (the browser
+// decodes it and, on later visits, keeps its compiled code); otherwise gzipped,
+// inflated here and imported from memory.
+async function loadModuleFactory(runtime, host) {
+  if ((await host).hostCompresses) {
+    const factory = (await import(new URL(runtime.module.replace(/\.gz$/, ""), assets))).default;
+    mark("pyodide-asm-mjs");
+    return factory;
+  }
   const text = await new Response(await download(runtime.module, { gzipped: true })).text();
   const url = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
   try {
@@ -347,7 +434,8 @@ function snapshotDownload(m, host) {
 }
 
 async function fromSnapshot(m, indexURL, files, host, modules) {
-  const packed = snapshotDownload(m, host);
+  const packed = keptBytes("checker/" + m.snapshot, m.snapshot_size).then((bytes) => bytes || snapshotDownload(m, host));
+  files.used.snapshot = packed;
   // The snapshot holds only what differs from the memory the runtime's
   // instance starts with: that memory, copied as soon as it is instantiated
   // (before any of its code runs), is the base the snapshot is unpacked onto.
@@ -395,7 +483,7 @@ async function fromSnapshot(m, indexURL, files, host, modules) {
 
 // Start Python from the trimmed standard library, install the wheel, import.
 async function fromPlain(m, indexURL, files, host, modules) {
-  const stdlib = trimmedStdlib(m, host);
+  const stdlib = trimmedStdlib(m, host, files.used);
   // The trimmed standard library holds the checker compiled (stdlib_has_checker);
   // a site built before it did sends the wheel.
   const wheel = m.stdlib_has_checker ? Promise.resolve(null) : download("checker/" + m.wheel).then((s) => readAll(s, m.wheel));
@@ -413,9 +501,11 @@ async function fromPlain(m, indexURL, files, host, modules) {
   return { pyodide, modules: imported, stdlib: true };
 }
 
-function trimmedStdlib(m, host) {
+function trimmedStdlib(m, host, used = {}) {
   const name = host.hostCompresses ? m.stdlib : m.stdlib + ".gz";
-  return download("checker/" + name, { gzipped: !host.hostCompresses }).then((s) => readAll(s, name));
+  used.stdlib = keptBytes("checker/" + m.stdlib, m.stdlib_size)
+    .then((bytes) => bytes || download("checker/" + name, { gzipped: !host.hostCompresses }).then((s) => readAll(s, name)));
+  return used.stdlib;
 }
 
 // Where Python looks for its standard library: `bytes` put there, and the
@@ -441,7 +531,7 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
   progress.total = runtime.bytes.wasm + runtime.bytes.module + m.stdlib_bytes + (m.stdlib_has_checker ? 0 : m.wheel_bytes);
   progress.report(0, progress.total); // the page shows the download from its first moment
   const wasm = startWasm(m);
-  const files = { wasm, factory: loadModuleFactory(runtime) };
+  const files = { wasm, factory: watched(loadModuleFactory(runtime, wasm.chosen)), used: {} };
   files.factory.catch(() => {});
   interceptWasm(indexURL, wasm);
   const host = await Promise.race([wasm.chosen, stalled]);
@@ -451,7 +541,16 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
     : { wasm: runtime.bytes.wasm, snapshot: m.snapshot_bytes, plain: m.stdlib_bytes + wheelBytes };
   progress.total = wire.wasm + runtime.bytes.module + wire.plain;
   const line = await Promise.race([wasm.line, stalled]);
-  const choice = decide(m, host, line, forced);
+  let choice;
+  if (line.kept && !forced) {
+    // No line to judge: the way whose files this browser kept.
+    const [snapshot, stdlib] = await Promise.all([kept("checker/" + m.snapshot, m.snapshot_size), kept("checker/" + m.stdlib, m.stdlib_size)]);
+    choice = snapshot || !stdlib
+      ? { path: "snapshot", reason: snapshot ? "kept in this browser from an earlier visit" : "the wasm kept in this browser, no line to judge" }
+      : { path: "plain", reason: "kept in this browser from an earlier visit" };
+  } else {
+    choice = decide(m, host, line, forced);
+  }
   progress.total = wire.wasm + runtime.bytes.module + (choice.path === "snapshot" ? wire.snapshot : wire.plain);
   const details = { compiled: host.streaming ? "streaming, from its own address" : "from bytes", encoding: host.encoding };
   let state;
@@ -480,7 +579,7 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
     ...details,
     withStdlib() {
       if (state.stdlib) return Promise.resolve();
-      trimmed ??= trimmedStdlib(m, host).then((bytes) => { placeStdlib(state.pyodide, bytes); state.stdlib = true; });
+      trimmed ??= trimmedStdlib(m, host, files.used).then((bytes) => { placeStdlib(state.pyodide, bytes); state.stdlib = true; });
       return trimmed;
     },
     wholeStdlib() {
@@ -488,5 +587,20 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
       return whole;
     },
     readAll: async (name) => readAll(await download(name), name),
+    // Keeps the files this start took for the next visit (see keep()); the
+    // wasm, compiled as it streamed, comes again from the HTTP cache only.
+    keep() {
+      const wasmBytes = async () => {
+        const bytes = await wasm.bytes.catch(() => null);
+        if (bytes) return bytes;
+        const response = await realFetch(new URL(runtime.wasm_plain, assets), { cache: "only-if-cached", mode: "same-origin" });
+        return response.ok ? new Uint8Array(await response.arrayBuffer()) : null;
+      };
+      const list = [[runtime.wasm_plain, runtime.wasm_size, "application/wasm", wasmBytes,
+        { "X-SSS-Host-Compresses": String(host.hostCompresses) }]];
+      if (files.used.snapshot) list.push(["checker/" + m.snapshot, m.snapshot_size, "application/octet-stream", () => files.used.snapshot]);
+      if (files.used.stdlib) list.push(["checker/" + m.stdlib, m.stdlib_size, "application/zip", () => files.used.stdlib]);
+      return keep(list);
+    },
   };
 }
