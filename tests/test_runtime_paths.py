@@ -289,55 +289,53 @@ def test_other_pages_keep_the_theme_search_worker(site):
 KEPT = "() => caches.open('sss-runtime').then((c) => c.keys()).then((keys) => keys.map((r) => r.url))"
 
 
-def test_a_return_visit_starts_from_the_files_this_browser_kept(precompressed_url, tmp_path, clean_browser_console):
+def test_a_return_visit_starts_from_the_files_this_browser_kept(browser, precompressed_url, tmp_path, clean_browser_console):
     """After a start, the wasm, the snapshot and the trimmed standard library
     are kept in Cache Storage; the next visit downloads none and says so; a kept file of the wrong size is
     dropped and fetched again, and the page still answers."""
-    from playwright.sync_api import sync_playwright
-
     from .conftest import _watch
     from .test_browser import CHROMIUM_ARGS
 
     url = precompressed_url + "en/checker/?deployment=online&email_system=gmail"
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=shutil.which("chromium"),
-                                                       args=CHROMIUM_ARGS, headless=True)
-        _watch(context, clean_browser_console)
-        try:
-            page = context.new_page()
-            page.goto(url)
-            page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
-            deadline = time.time() + 30
-            while len(kept := page.evaluate(KEPT)) < 3 and time.time() < deadline:
-                page.wait_for_timeout(200)
-            # the snapshot's start fetches the trimmed standard library after its first answer
-            assert sorted(u.rsplit("/", 1)[1] for u in kept) == ["pyodide.asm.wasm", "snapshot.ssz", "stdlib.zip"], kept
-            page.close()
+    # a profile kept on disk, from the same Playwright as the other tests
+    context = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS, headless=True)
+    _watch(context, clean_browser_console)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
+        deadline = time.time() + 30
+        while len(kept := page.evaluate(KEPT)) < 3 and time.time() < deadline:
+            page.wait_for_timeout(200)
+        # the snapshot's start fetches the trimmed standard library after its first answer
+        assert sorted(u.rsplit("/", 1)[1] for u in kept) == ["pyodide.asm.wasm", "snapshot.ssz", "stdlib.zip"], kept
+        page.close()
 
-            requests = []
-            context.on("request", lambda r: requests.append(r.url))
-            page = context.new_page()
-            page.goto(url)
-            page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
-            assert page.get_attribute("#sss-checker", "data-runtime-reason") == "kept in this browser from an earlier visit"
-            assert page.get_attribute("#sss-checker", "data-runtime-via") == "snapshot"
-            assert not [u for u in requests if u.endswith((".wasm", ".wasm.gz", ".ssz", ".ssz.gz", "stdlib.zip"))], requests
+        requests = []
+        context.on("request", lambda r: requests.append(r.url))
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
+        assert page.get_attribute("#sss-checker", "data-runtime-reason") == "kept in this browser from an earlier visit"
+        assert page.get_attribute("#sss-checker", "data-runtime-via") == "snapshot"
+        assert not [u for u in requests if u.endswith((".wasm", ".wasm.gz", ".ssz", ".ssz.gz", "stdlib.zip"))], requests
 
-            # A kept snapshot of the wrong size is dropped: the page starts the plain
-            # way from the kept standard library, still with no download.
-            snapshot = next(u for u in kept if u.endswith("snapshot.ssz"))
-            page.evaluate("""async (url) => {
-                const cache = await caches.open("sss-runtime");
-                await cache.put(url, new Response(new Uint8Array(10), {headers: {"X-SSS-Size": "10"}}));
-            }""", snapshot)
-            page.close()
-            requests.clear()
-            page = context.new_page()
-            page.goto(url)
-            page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
-            assert page.get_attribute("#sss-checker", "data-runtime-via") == "plain"
-            assert page.get_attribute("#sss-checker", "data-runtime-reason") == "kept in this browser from an earlier visit"
-            assert not [u for u in requests if u.endswith((".wasm", ".wasm.gz", ".ssz", ".ssz.gz", "stdlib.zip"))], requests
-            assert snapshot not in page.evaluate(KEPT)
-        finally:
-            context.close()
+        # A kept snapshot of the wrong size is dropped: the page starts the plain
+        # way from the kept standard library, still with no download.
+        snapshot = next(u for u in kept if u.endswith("snapshot.ssz"))
+        page.evaluate("""async (url) => {
+            const cache = await caches.open("sss-runtime");
+            await cache.put(url, new Response(new Uint8Array(10), {headers: {"X-SSS-Size": "10"}}));
+        }""", snapshot)
+        page.close()
+        requests.clear()
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
+        assert page.get_attribute("#sss-checker", "data-runtime-via") == "plain"
+        assert page.get_attribute("#sss-checker", "data-runtime-reason") == "kept in this browser from an earlier visit"
+        assert not [u for u in requests if u.endswith((".wasm", ".wasm.gz", ".ssz", ".ssz.gz", "stdlib.zip"))], requests
+        assert snapshot not in page.evaluate(KEPT)
+    finally:
+        context.close()
