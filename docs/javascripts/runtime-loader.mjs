@@ -551,7 +551,9 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
   } else {
     choice = decide(m, host, line, forced);
   }
-  progress.total = wire.wasm + runtime.bytes.module + (choice.path === "snapshot" ? wire.snapshot : wire.plain);
+  // (files kept in this browser are not downloaded: their size is not known to count)
+  progress.total = line.kept ? 0 : wire.wasm + runtime.bytes.module + (choice.path === "snapshot" ? wire.snapshot : wire.plain);
+  if (line.kept) progress.report(progress.loaded, 0);
   const details = { compiled: host.streaming ? "streaming, from its own address" : "from bytes", encoding: host.encoding };
   let state;
   if (choice.path === "snapshot") {
