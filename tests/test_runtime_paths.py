@@ -301,10 +301,18 @@ def test_a_return_visit_starts_from_the_files_this_browser_kept(browser, precomp
     context = browser.browser_type.launch_persistent_context(
         str(tmp_path / "profile"), executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS, headless=True)
     _watch(context, clean_browser_console)
-    try:
+    requests = []
+    context.on("request", lambda r: requests.append(r.url))
+
+    def visit():
+        requests.clear()
         page = context.new_page()
         page.goto(url)
         page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
+        return page
+
+    try:
+        page = visit()
         deadline = time.time() + 30
         while len(kept := page.evaluate(KEPT)) < 3 and time.time() < deadline:
             page.wait_for_timeout(200)
@@ -312,11 +320,7 @@ def test_a_return_visit_starts_from_the_files_this_browser_kept(browser, precomp
         assert sorted(u.rsplit("/", 1)[1] for u in kept) == ["pyodide.asm.wasm", "snapshot.ssz", "stdlib.zip"], kept
         page.close()
 
-        requests = []
-        context.on("request", lambda r: requests.append(r.url))
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
+        page = visit()
         assert page.get_attribute("#sss-checker", "data-runtime-reason") == "kept in this browser from an earlier visit"
         assert page.get_attribute("#sss-checker", "data-runtime-via") == "snapshot"
         assert not [u for u in requests if u.endswith((".wasm", ".wasm.gz", ".ssz", ".ssz.gz", "stdlib.zip"))], requests
@@ -329,10 +333,7 @@ def test_a_return_visit_starts_from_the_files_this_browser_kept(browser, precomp
             await cache.put(url, new Response(new Uint8Array(10), {headers: {"X-SSS-Size": "10"}}));
         }""", snapshot)
         page.close()
-        requests.clear()
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
+        page = visit()
         assert page.get_attribute("#sss-checker", "data-runtime-via") == "plain"
         assert page.get_attribute("#sss-checker", "data-runtime-reason") == "kept in this browser from an earlier visit"
         assert not [u for u in requests if u.endswith((".wasm", ".wasm.gz", ".ssz", ".ssz.gz", "stdlib.zip"))], requests

@@ -2,6 +2,8 @@
 // keeps the URL a permalink of the answers, and shows the verdict the Python
 // checker computes in a Web Worker. Everything the user typed or the URL held
 // reaches the page as text nodes only, never as markup.
+import { startSearch } from "./search-later.mjs";
+
 const root = document.getElementById("sss-checker");
 const data = JSON.parse(document.getElementById("sss-data").textContent);
 const S = data.strings;
@@ -341,18 +343,6 @@ function warmUp() {
     }
   }
   worker.postMessage({ type: "warm", requests });
-}
-
-// The theme's search worker waits for the engine's first answer (its index
-// takes CPU the answer needs more): docs/assets/javascripts/workers/sss-search-later.js.
-let searchStarted = false;
-function startSearch() {
-  if (searchStarted) return;
-  searchStarted = true;
-  if (typeof BroadcastChannel !== "function") return; // it starts on its own then
-  const channel = new BroadcastChannel("sss-search");
-  channel.postMessage("start");
-  channel.close();
 }
 
 function failed(reason) {

@@ -3,6 +3,8 @@
 // shows a verdict per mailbox, grouped by profile. Nothing is sent anywhere: the
 // files are read with FileReader and stay in this tab. Everything read from the
 // files reaches the page as text nodes only, never as markup.
+import { startSearch } from "./search-later.mjs";
+
 const root = document.getElementById("sss-org");
 const data = JSON.parse(document.getElementById("sss-org-data").textContent);
 const S = data.strings;
@@ -105,18 +107,6 @@ function restartWorker(reason) {
   runtime.hidden = false;
   runtime.textContent = fill(S["page.org.worker_failed"], { error: reason });
   startWorker();
-}
-
-// The theme's search worker waits for the engine (its index takes CPU the
-// start needs more): docs/assets/javascripts/workers/sss-search-later.js.
-let searchStarted = false;
-function startSearch() {
-  if (searchStarted) return;
-  searchStarted = true;
-  if (typeof BroadcastChannel !== "function") return; // it starts on its own then
-  const channel = new BroadcastChannel("sss-search");
-  channel.postMessage("start");
-  channel.close();
 }
 
 function failed(error) {
