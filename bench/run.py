@@ -449,8 +449,9 @@ def engine_figures() -> dict:
 def build_figures(runs: int) -> dict:
     full, plain = [], []
     plain_config = REPO / ".mkdocs-plain.yml"
-    # The same pages, without the hook that generates them: a plain mkdocs build.
-    plain_config.write_text("INHERIT: mkdocs.yml\nhooks: []\nwatch: []\n")
+    # The same pages, without the hook that generates them: a plain mkdocs build
+    # (with the hook that gives the theme's templates their strings: they need them).
+    plain_config.write_text("INHERIT: mkdocs.yml\nhooks: [hooks/reader.py]\nwatch: []\n")
     try:
         for _ in range(runs):
             with tempfile.TemporaryDirectory() as tmp:
