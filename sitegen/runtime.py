@@ -326,8 +326,6 @@ def place_checker_assets(docs: Path = DOCS) -> Path:
         "stdlib": placed[stdlib], "stdlib_size": stdlib.stat().st_size,
         "stdlib_bytes": stdlib.with_name(stdlib.name + ".gz").stat().st_size,
         "wheel_bytes": wheel.stat().st_size,
-        # The trimmed standard library holds the checker, compiled: the plain start needs no wheel.
-        "stdlib_has_checker": True,
         # The snapshot carries the wheel's rules: when they are the served
         # ones the worker need not fetch and load rules.json.
         "rules_sha256": hashlib.sha256(rules).hexdigest(),

@@ -35,12 +35,7 @@ try {
     packages: [],
     lockFileContents: { info: manifest.runtime_files.lock_info, packages: {} },
   });
-  // The zip holds the checker too (stdlib_has_checker), as the plain start
-  // uses it: no wheel; a site built before it did gets the wheel installed.
-  if (!manifest.stdlib_has_checker) {
-    const wheel = await readFile(site("assets/checker/" + manifest.wheel));
-    pyodide.unpackArchive(new Uint8Array(wheel.buffer, wheel.byteOffset, wheel.byteLength), "wheel");
-  }
+  // The zip holds the checker too, as the plain start uses it: no wheel.
   const checkerFile = pyodide.runPython("import checker.engine\nchecker.engine.__file__");
   const engine = pyodide.pyimport("checker.engine");
   const responses = jobs.requests.map((r) => engine.evaluate_json(r));

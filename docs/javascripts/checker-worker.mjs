@@ -17,7 +17,6 @@
 import { loadRuntime, mark, stalled, stopWatchdog, timings } from "./runtime-loader.mjs";
 
 const forced = new URL(import.meta.url).searchParams.get("path") || "";
-const KEEP_AFTER_MS = 1500;
 const queue = [];
 let handle = (message) => queue.push(message);
 self.onmessage = (event) => handle(event.data);
@@ -27,8 +26,7 @@ self.onmessage = (event) => handle(event.data);
 // since the wheel was built).
 async function useServedRules(state) {
   const m = state.manifest;
-  const packed = state.via === "snapshot" || m.stdlib_has_checker;
-  if (m.rules_sha256 && m.rules_sha256 === m.snapshot_rules_sha256 && packed) return;
+  if (m.rules_sha256 && m.rules_sha256 === m.snapshot_rules_sha256) return;
   const bytes = await state.readAll("checker/" + m.rules);
   try {
     state.modules["checker.engine"].use_rules(new TextDecoder().decode(bytes));
@@ -100,7 +98,7 @@ async function start() {
   mark("ready");
   self.postMessage({ type: "ready", via: state.via, path: state.chosen, reason: state.reason, compiled: state.compiled, timings });
   // The runtime's files kept for the next visit, once the first answer is out.
-  setTimeout(() => state.keep(), KEEP_AFTER_MS);
+  state.keepLater();
   queue.splice(0).forEach((message) => handle(message));
 }
 

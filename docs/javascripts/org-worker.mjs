@@ -21,19 +21,18 @@ let handle = (message) => queue.push(message);
 self.onmessage = (event) => handle(event.data);
 
 // The snapshot holds the engine and checker.orgmap already imported; the
-// plain way imports them from the trimmed standard library (or the wheel, on a
-// site built before it held them). Both carry the wheel's rules.
+// plain way imports them from the trimmed standard library. Both carry the
+// wheel's rules.
 async function load() {
   const state = await loadRuntime({ modules: ["checker.engine", "checker.orgmap"], path: forced });
   stopWatchdog();
   const m = state.manifest;
-  const packed = state.via === "snapshot" || m.stdlib_has_checker;
-  if (!(m.rules_sha256 && m.rules_sha256 === m.snapshot_rules_sha256 && packed)) {
+  if (!(m.rules_sha256 && m.rules_sha256 === m.snapshot_rules_sha256)) {
     state.modules["checker.engine"].use_rules(new TextDecoder().decode(await state.readAll("checker/" + m.rules)));
   }
   // Reading exports may need modules the snapshot left out of its empty standard library.
   await state.withStdlib();
-  setTimeout(() => state.keep(), 1500); // the runtime's files, for the next visit
+  state.keepLater(); // the runtime's files, for the next visit
   return state;
 }
 

@@ -5,7 +5,7 @@
 //   "snapshot": restore the build's memory snapshot (the engine and the
 //     organization check already imported). Little CPU, more bytes.
 //   "plain": start Python from a standard library trimmed to what the checker
-//     uses, install the wheel, import. Fewer bytes, about a second of CPU.
+//     uses (the checker compiled in it), import. Fewer bytes, about a second of CPU.
 // The wasm is needed either way, so it is asked for first; how fast its first
 // bytes arrive (and navigator.connection, where the browser has it) decides
 // which of the two to fetch next. The choice and its reason are returned.
@@ -28,6 +28,8 @@ const BUSY_MS = 60_000;
 const RESTORE_S = 0.25;
 const PLAIN_START_S = 1.0;
 const JUDGE_MS = 300;
+// How long after its first answer a worker keeps the runtime's files.
+const KEEP_AFTER_MS = 1500;
 const JUDGE_BYTES = 400_000;
 const inflates = typeof DecompressionStream === "function";
 
@@ -393,7 +395,7 @@ function decide(m, host, line, forced) {
   }
   // Bytes on the wire, gzipped sizes (a brotli host sends about a third less of both).
   const snapshotBytes = m.snapshot_bytes;
-  const plainBytes = m.stdlib_bytes + (m.stdlib_has_checker ? 0 : m.wheel_bytes);
+  const plainBytes = m.stdlib_bytes;
   const rate = line.bytesPerSecond;
   const snapshot = snapshotBytes / rate + RESTORE_S;
   const plain = plainBytes / rate + PLAIN_START_S;
@@ -481,21 +483,16 @@ async function fromSnapshot(m, indexURL, files, host, modules) {
   return { pyodide, modules: imported, stdlib: false };
 }
 
-// Start Python from the trimmed standard library, install the wheel, import.
+// Start Python from the trimmed standard library, which holds the checker
+// compiled with its rules, and import.
 async function fromPlain(m, indexURL, files, host, modules) {
   const stdlib = trimmedStdlib(m, host, files.used);
-  // The trimmed standard library holds the checker compiled (stdlib_has_checker);
-  // a site built before it did sends the wheel.
-  const wheel = m.stdlib_has_checker ? Promise.resolve(null) : download("checker/" + m.wheel).then((s) => readAll(s, m.wheel));
-  wheel.catch(() => {}); // awaited below, after Python starts: its error is thrown there
   const { loadPyodide } = await pyodideModule;
   const url = URL.createObjectURL(new Blob([await stdlib]));
   mark("stdlib-bytes");
   const pyodide = await Promise.race([loadPyodide(runtimeOptions(m, indexURL, { factory: await files.factory }, url)), stalled]);
   mark("python-started");
   URL.revokeObjectURL(url);
-  const packed = await wheel;
-  if (packed) pyodide.unpackArchive(packed, "wheel");
   const imported = importAll(pyodide, modules);
   mark("imported");
   return { pyodide, modules: imported, stdlib: true };
@@ -528,17 +525,16 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
   const runtime = m.runtime_files;
   const indexURL = new URL(m.runtime, assets).href;
   // Until the host and the line are known: the gzipped files of the plain way.
-  progress.total = runtime.bytes.wasm + runtime.bytes.module + m.stdlib_bytes + (m.stdlib_has_checker ? 0 : m.wheel_bytes);
+  progress.total = runtime.bytes.wasm + runtime.bytes.module + m.stdlib_bytes;
   progress.report(0, progress.total); // the page shows the download from its first moment
   const wasm = startWasm(m);
   const files = { wasm, factory: watched(loadModuleFactory(runtime, wasm.chosen)), used: {} };
   files.factory.catch(() => {});
   interceptWasm(indexURL, wasm);
   const host = await Promise.race([wasm.chosen, stalled]);
-  const wheelBytes = m.stdlib_has_checker ? 0 : m.wheel_bytes;
   const wire = host.hostCompresses
-    ? { wasm: runtime.wasm_size, snapshot: m.snapshot_size, plain: m.stdlib_size + wheelBytes }
-    : { wasm: runtime.bytes.wasm, snapshot: m.snapshot_bytes, plain: m.stdlib_bytes + wheelBytes };
+    ? { wasm: runtime.wasm_size, snapshot: m.snapshot_size, plain: m.stdlib_size }
+    : { wasm: runtime.bytes.wasm, snapshot: m.snapshot_bytes, plain: m.stdlib_bytes };
   progress.total = wire.wasm + runtime.bytes.module + wire.plain;
   const line = await Promise.race([wasm.line, stalled]);
   let choice;
@@ -589,20 +585,24 @@ export async function loadRuntime({ modules, path: forced = "", onProgress = () 
       return whole;
     },
     readAll: async (name) => readAll(await download(name), name),
-    // Keeps the files this start took for the next visit (see keep()); the
-    // wasm, compiled as it streamed, comes again from the HTTP cache only.
-    keep() {
+    // Once KEEP_AFTER_MS have passed, keeps the files this start took for the
+    // next visit (see keep()); the wasm, compiled as it streamed, comes again
+    // from the HTTP cache only.
+    keepLater() {
       const wasmBytes = async () => {
         const bytes = await wasm.bytes.catch(() => null);
         if (bytes) return bytes;
         const response = await realFetch(new URL(runtime.wasm_plain, assets), { cache: "only-if-cached", mode: "same-origin" });
         return response.ok ? new Uint8Array(await response.arrayBuffer()) : null;
       };
-      const list = [[runtime.wasm_plain, runtime.wasm_size, "application/wasm", wasmBytes,
-        { "X-SSS-Host-Compresses": String(host.hostCompresses) }]];
-      if (files.used.snapshot) list.push(["checker/" + m.snapshot, m.snapshot_size, "application/octet-stream", () => files.used.snapshot]);
-      if (files.used.stdlib) list.push(["checker/" + m.stdlib, m.stdlib_size, "application/zip", () => files.used.stdlib]);
-      return keep(list);
+      setTimeout(() => {
+        // (what was used by then: the snapshot's start takes the standard library after its first answer)
+        const list = [[runtime.wasm_plain, runtime.wasm_size, "application/wasm", wasmBytes,
+          { "X-SSS-Host-Compresses": String(host.hostCompresses) }]];
+        if (files.used.snapshot) list.push(["checker/" + m.snapshot, m.snapshot_size, "application/octet-stream", () => files.used.snapshot]);
+        if (files.used.stdlib) list.push(["checker/" + m.stdlib, m.stdlib_size, "application/zip", () => files.used.stdlib]);
+        keep(list);
+      }, KEEP_AFTER_MS);
     },
   };
 }
