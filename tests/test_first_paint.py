@@ -183,7 +183,7 @@ def test_the_worker_restores_the_snapshot_and_reports_progress(page, base_url):
 
 # the missing snapshot is the 404 itself; the worker falls back and says why (no page error)
 @pytest.mark.browser_expects(r"^response: 404 GET .*/checker/[0-9a-f]+/snapshot\.ssz\.gz$")
-def test_without_the_snapshot_the_worker_starts_python_from_the_wheel(context, base_url):
+def test_without_the_snapshot_the_worker_starts_python_from_the_trimmed_library(context, base_url):
     """The fallback still answers (and says it fell back)."""
     context.route("**/snapshot.ssz*", lambda route: route.fulfill(status=404, body="gone"))
     page = context.new_page()
@@ -270,3 +270,29 @@ def test_the_build_verdict_shows_first_then_the_engine_confirms_it(context, base
               "&authentication=oauth-cross-tenant", wait_until="domcontentloaded")
     assert page.get_attribute("#sss-verdict", "data-source") != "build"
     page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
+
+
+def test_answers_the_build_has_no_verdict_for_wait_for_the_engine(context, base_url):
+    """While the engine loads, answers the build did not precompute show no
+    verdict, not the one of the answers before, and say the result will come."""
+    held = []
+    context.route("**/snapshot.ssz*", lambda route: held.append(route) if held is not None else route.continue_())
+    page = context.new_page()
+    page.goto(base_url + "en/checker/?deployment=online&email_system=gmail")
+    page.wait_for_selector('#sss-verdict[data-source="build"]', timeout=READY)
+    page.evaluate("""() => {
+        const select = document.getElementById("sss-incoming_protocol");
+        select.value = "imap";
+        select.dispatchEvent(new Event("change", {bubbles: true}));
+    }""")
+    waiting = "The result for these answers appears as soon as the checker has loaded."
+    assert page.get_attribute("#sss-verdict", "data-source") is None
+    assert page.inner_text("#sss-verdict .sss-prompt") == waiting
+    deadline = time.monotonic() + 30
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    routes, held = held, None
+    for route in routes:
+        route.continue_()
+    page.wait_for_selector('#sss-verdict[data-source="engine"]', timeout=READY)
+    assert "incoming_protocol=imap" in page.url

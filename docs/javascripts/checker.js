@@ -451,10 +451,13 @@ function publishedVerdict(config) {
   return verdict;
 }
 
-// While the engine loads: the build's verdict, when it has one.
+// While the engine loads: the build's verdict, when it has one; otherwise
+// no verdict (not one left from other answers) until the engine's.
 function showPublished(config) {
-  const verdict = !ready && publishedVerdict(config);
+  if (ready) return;
+  const verdict = publishedVerdict(config);
   if (verdict) renderVerdict(verdict, "build", config);
+  else if ("deployment" in config && "email_system" in config) clearVerdict(S["page.checker.waiting"]);
 }
 
 // User Timing marks, for the benchmark: the build's verdict, the engine's
