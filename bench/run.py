@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from sitegen import publish  # noqa: E402
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 CHROMIUM_ARGS = [
@@ -102,32 +103,9 @@ class GzipHandler(Handler):
         return io.BytesIO(body)
 
 
-class PrecompressedHandler(Handler):
-    """A host that sends the build's precompressed copies, as nginx's
-    gzip_static and brotli_static do: foo.br (or foo.gz) for foo, with
-    Content-Encoding, when the browser accepts it; else foo as it is."""
-
-    def send_head(self):
-        import io
-
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            path = path / "index.html"
-        accepted = self.headers.get("Accept-Encoding", "")
-        for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
-            copy = path.with_name(path.name + suffix)
-            if encoding in accepted and path.is_file() and copy.is_file():
-                body = copy.read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Type", self.guess_type(str(path)))
-                self.send_header("Content-Encoding", encoding)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Vary", "Accept-Encoding")
-                if "/assets/pyodide/" in self.path or "/assets/checker/" in self.path and "manifest" not in self.path:
-                    self.send_header("Cache-Control", "public, max-age=31536000, immutable")
-                self.end_headers()
-                return io.BytesIO(body)
-        return super().send_head()
+class PrecompressedHandler(Handler, publish.precompressed_handler()):
+    """The same, as a host that sends the build's precompressed copies
+    (sitegen.publish.precompressed_handler: nginx's gzip_static and brotli_static)."""
 
 
 def serve(root: Path, handler=GzipHandler):

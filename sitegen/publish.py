@@ -313,3 +313,44 @@ def check_links(site_dir: Path, allowed: set[str], site_url: str | None = None) 
             if url.fragment and target.suffix == ".html" and unquote(url.fragment) not in parsed(target).ids:
                 problems.append(f"{rel}: {href}: no anchor #{url.fragment} in {target.relative_to(site_dir).as_posix()}")
     return problems
+
+
+# -- serving the copies --------------------------------------------------------------
+_CONTENT_NAMED = re.compile(r"/assets/(pyodide|checker)/[0-9a-f]{16}/")
+
+
+def precompressed_handler():
+    """A request handler for Python's http.server that serves a built site as
+    nginx's gzip_static and brotli_static do: foo.br (or foo.gz) for foo, with
+    Content-Encoding and Vary, when the client accepts it; else foo as it is.
+    Content-named runtime files are sent as immutable, as the README's nginx
+    block sends them. For the bench and the tests (a class made on demand, so
+    importing this module starts no server machinery)."""
+    import http.server
+    import io
+
+    class PrecompressedHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def send_head(self):
+            path = Path(self.translate_path(self.path))
+            if path.is_dir():
+                path = path / "index.html"
+            accepted = self.headers.get("Accept-Encoding", "")
+            for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+                copy = path.with_name(path.name + suffix)
+                if encoding in accepted and path.is_file() and copy.is_file():
+                    body = copy.read_bytes()
+                    self.send_response(200)
+                    self.send_header("Content-Type", self.guess_type(str(path)))
+                    self.send_header("Content-Encoding", encoding)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Vary", "Accept-Encoding")
+                    if _CONTENT_NAMED.search(self.path):
+                        self.send_header("Cache-Control", "public, max-age=31536000, immutable")
+                    self.end_headers()
+                    return io.BytesIO(body)
+            return super().send_head()
+
+    return PrecompressedHandler

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import io
 import json
 import os
 import shutil
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from checker import evaluate_json, orgmap
-from sitegen import published
+from sitegen import publish, published
 
 from .conftest import REPO
 from .test_browser import LANGS, READY, base_url, browser, context, page, playwright_api  # noqa: F401
@@ -131,27 +130,9 @@ def test_the_snapshot_holds_the_org_check_and_fits_the_starting_memory(site, tmp
 
 
 # -- in the browser -----------------------------------------------------------------------------
-class Precompressed(http.server.SimpleHTTPRequestHandler):
-    """A host that sends the build's precompressed copies (nginx gzip_static,
-    brotli_static): foo.br as foo with Content-Encoding: br."""
-
-    def log_message(self, *args):
-        pass
-
-    def send_head(self):
-        path = Path(self.translate_path(self.path))
-        accepted = self.headers.get("Accept-Encoding", "")
-        for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
-            copy = path.with_name(path.name + suffix)
-            if encoding in accepted and path.is_file() and copy.is_file():
-                body = copy.read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Type", self.guess_type(str(path)))
-                self.send_header("Content-Encoding", encoding)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                return io.BytesIO(body)
-        return super().send_head()
+# A host that sends the build's precompressed copies (nginx gzip_static,
+# brotli_static): foo.br as foo with Content-Encoding: br.
+Precompressed = publish.precompressed_handler()
 
 
 @pytest.fixture(scope="module")
